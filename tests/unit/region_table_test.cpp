@@ -1,0 +1,159 @@
+#include "region_table.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <thread>
+#include <atomic>
+
+#include "table_slot.h"
+
+namespace tcmu_switch {
+namespace {
+
+std::unique_ptr<RegionTable> make_table(uint32_t nr_paths, uint64_t nr_regions,
+                                        DefaultMapping def = DefaultMapping::round_robin(),
+                                        uint64_t region_sectors = 128) {
+  auto t = RegionTable::create({nr_paths, region_sectors, nr_regions, def});
+  EXPECT_TRUE(t.ok()) << t.status().message();
+  return std::move(t).value();
+}
+
+TEST(RegionTableTest, EntryBitsMatchDmSwitch) {
+  EXPECT_EQ(entry_bits_for(1), 1u);
+  EXPECT_EQ(entry_bits_for(2), 1u);
+  EXPECT_EQ(entry_bits_for(3), 2u);
+  EXPECT_EQ(entry_bits_for(4), 2u);
+  EXPECT_EQ(entry_bits_for(5), 3u);
+  EXPECT_EQ(entry_bits_for(8), 3u);
+  EXPECT_EQ(entry_bits_for(9), 4u);
+  EXPECT_EQ(entry_bits_for(256), 8u);
+}
+
+TEST(RegionTableTest, DefaultIsRoundRobinAndAllocatesNothing) {
+  auto t = make_table(3, 1000);
+  for (uint64_t r = 0; r < 1000; r++) ASSERT_EQ(t->path_nr(r), r % 3);
+  EXPECT_EQ(t->entry_bytes(), 0u);
+}
+
+TEST(RegionTableTest, FixedDefaultRoutesEverythingToOnePath) {
+  auto t = make_table(5, 200000, DefaultMapping::fixed(4));
+  EXPECT_EQ(t->path_nr(0), 4u);
+  EXPECT_EQ(t->path_nr(199999), 4u);
+  EXPECT_EQ(t->regions_per_path()[4], 200000u);
+}
+
+TEST(RegionTableTest, RejectsBadGeometryWithNamedField) {
+  auto zero_paths = RegionTable::create({0, 128, 10, {}});
+  ASSERT_FALSE(zero_paths.ok());
+  EXPECT_NE(zero_paths.status().message().find("nr_paths 0"), std::string::npos);
+  auto too_many = RegionTable::create({257, 128, 10, {}});
+  EXPECT_NE(too_many.status().message().find("nr_paths 257"), std::string::npos);
+  auto zero_region = RegionTable::create({3, 0, 10, {}});
+  EXPECT_NE(zero_region.status().message().find("region size is 0"), std::string::npos);
+  auto bad_default = RegionTable::create({3, 128, 10, DefaultMapping::fixed(3)});
+  EXPECT_NE(bad_default.status().message().find("default path 3 >= nr_paths 3"), std::string::npos);
+}
+
+TEST(RegionTableTest, SetRejectsOutOfRangeAndKeepsTable) {
+  auto t = make_table(3, 100);
+  Status s = t->set(100, 0);
+  EXPECT_EQ(s.message(), "region 100 >= nr_regions 100");
+  s = t->set(5, 3);
+  EXPECT_EQ(s.message(), "path 3 >= nr_paths 3");
+  EXPECT_EQ(t->entry_bytes(), 0u);
+  EXPECT_EQ(t->path_nr(5), 2u);
+}
+
+// Every path count from 1 to 256 packs and unpacks every entry, including the
+// widths whose entries per word are not a power of two (3, 5, 6, 7 bits).
+TEST(RegionTableTest, RandomMappingsRoundTripForEveryPathCount) {
+  std::mt19937_64 rng(42);
+  for (uint32_t paths = 1; paths <= kMaxPaths; paths++) {
+    const uint64_t nr = RegionTable::kChunkRegions + 777;  // a full and a partial chunk
+    auto t = make_table(paths, nr);
+    std::vector<uint32_t> expect(nr);
+    for (uint64_t r = 0; r < nr; r++) {
+      expect[r] = static_cast<uint32_t>(rng() % paths);
+      t->set_unchecked(r, expect[r]);
+    }
+    for (uint64_t r = 0; r < nr; r++) ASSERT_EQ(t->path_nr(r), expect[r]) << paths << " paths, region " << r;
+    ASSERT_TRUE(t->check_chunk(0).ok());
+    ASSERT_TRUE(t->check_chunk(1).ok());
+  }
+}
+
+TEST(RegionTableTest, SparseTableAllocatesOnlyTouchedChunks) {
+  const uint64_t nr = 100 * RegionTable::kChunkRegions;
+  auto t = make_table(3, nr);
+  ASSERT_TRUE(t->set(50 * RegionTable::kChunkRegions + 7, 0).ok());
+  EXPECT_EQ(t->entry_bytes(), RegionTable::kChunkRegions / 32 * sizeof(uint64_t));
+  EXPECT_TRUE(t->chunk_present(50));
+  EXPECT_FALSE(t->chunk_present(49));
+  // The rest of the touched chunk still follows round robin.
+  EXPECT_EQ(t->path_nr(50 * RegionTable::kChunkRegions + 8), (50 * RegionTable::kChunkRegions + 8) % 3);
+}
+
+TEST(RegionTableTest, DenseTableOfOnePointFiveMillionRegionsWithThreePathsIs384KiB) {
+  const uint64_t nr = 1572864;
+  auto t = make_table(3, nr);
+  for (uint64_t r = 0; r < nr; r++) t->set_unchecked(r, static_cast<uint32_t>((r / 7) % 3));
+  EXPECT_EQ(t->entry_bytes(), 384u * 1024);
+}
+
+TEST(RegionTableTest, CloneIsCopyOnWrite) {
+  auto t = make_table(4, 1000);
+  ASSERT_TRUE(t->set(10, 1).ok());
+  auto c = t->clone();
+  ASSERT_TRUE(c->set(10, 3).ok());
+  EXPECT_EQ(t->path_nr(10), 1u);
+  EXPECT_EQ(c->path_nr(10), 3u);
+  EXPECT_FALSE(t->same_mapping(*c));
+  ASSERT_TRUE(c->set(10, 1).ok());
+  EXPECT_TRUE(t->same_mapping(*c));
+}
+
+TEST(RegionTableTest, RegionOfByteHandlesNonPowerOfTwoRegions) {
+  auto t = make_table(3, 1000, {}, 3);  // 1536-byte regions
+  EXPECT_EQ(t->region_of_byte(0), 0u);
+  EXPECT_EQ(t->region_of_byte(1535), 0u);
+  EXPECT_EQ(t->region_of_byte(1536), 1u);
+  auto p = make_table(3, 1000, {}, 128);
+  EXPECT_EQ(p->region_of_byte(65536 * 5 + 1), 5u);
+}
+
+TEST(RegionTableTest, CheckChunkNamesAnEntryBeyondNrPaths) {
+  auto t = make_table(3, 100);
+  auto words = t->mutable_chunk_words(0);
+  words[0] |= 3;  // region 0 -> path 3
+  Status s = t->check_chunk(0);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "region 0 maps to path 3 >= nr_paths 3");
+}
+
+TEST(TableSlotTest, PublishBumpsGenerationAndReadersSeeWholeTables) {
+  TableSlot slot(make_table(2, 4096, DefaultMapping::fixed(0)));
+  EXPECT_EQ(slot.generation(), 1u);
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> mixed{0};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      TableSlot::Reader r(slot);
+      const uint32_t first = r.table().path_nr(0);
+      for (uint64_t i = 1; i < 4096; i += 97)
+        if (r.table().path_nr(i) != first) mixed++;
+    }
+  });
+  for (int g = 0; g < 200; g++) {
+    auto next = RegionTable::create({2, 128, 4096, DefaultMapping::fixed(static_cast<uint32_t>(g % 2))});
+    ASSERT_TRUE(next.ok());
+    slot.publish(std::move(next).value());
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(mixed.load(), 0u);
+  EXPECT_EQ(slot.generation(), 201u);
+}
+
+}  // namespace
+}  // namespace tcmu_switch
