@@ -1,0 +1,349 @@
+# Guest helpers for scenario scripts (bash, run as root by stage2.sh).
+# A scenario starts with:   . "$(dirname "$0")/lib.sh"
+#
+# Results: `pass NAME` / `fail NAME REASON` print `PASS: NAME` / `FAIL: NAME:
+# REASON` and append them to $VMTEST_RESULTS/summary, which run-scenarios
+# counts. Any command that fails outside a condition aborts the scenario with a
+# FAIL line naming it (ERR trap). On failure, dmesg and tcmu-runner's log are
+# copied to $VMTEST_RESULTS and their tails printed.
+#
+# Storage: LIO objects are made by writing configfs directly (fast, no D-Bus);
+# targetcli is used only where the user's own path is what a scenario tests.
+
+set -Eeuo pipefail
+
+here_lib="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TARGET=/sys/kernel/config/target
+WORK=/run/vmtest                      # guest tmpfs: generated configs, logs
+RUNNER_LOG=$WORK/log/tcmu-runner.log
+STOCK_HANDLERS=/usr/lib/x86_64-linux-gnu/tcmu-runner
+mkdir -p "$WORK/log" "$VMTEST_RESULTS"
+
+nr_failed=0
+runner_pid=
+
+# ---- reporting ------------------------------------------------------------
+
+log() { printf '[%8s] %s\n' "$(cut -d' ' -f1 /proc/uptime)" "$*"; }
+
+pass() { echo "PASS: $1" | tee -a "$VMTEST_RESULTS/summary"; }
+
+fail() {
+  echo "FAIL: $1: $2" | tee -a "$VMTEST_RESULTS/summary"
+  nr_failed=$((nr_failed + 1))
+}
+
+die() { fail "$@"; exit 1; }
+
+# check NAME CMD...: PASS when CMD succeeds, else FAIL naming the command.
+check() {
+  local name=$1
+  shift
+  if "$@"; then pass "$name"; else fail "$name" "'$*' exited $?"; fi
+}
+
+# wait_for WHAT SECONDS CMD...: polls CMD every 0.2 s until it succeeds.
+wait_for() {
+  local what=$1 deadline=$(($(date +%s) + $2))
+  shift 2
+  until "$@"; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "timed out after $2 s waiting for $what"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+collect_logs() {
+  dmesg > "$VMTEST_RESULTS/dmesg.txt" || true
+  [ ! -f "$RUNNER_LOG" ] || cp "$RUNNER_LOG" "$VMTEST_RESULTS/"
+  log "---- last lines of tcmu-runner.log ----"
+  tail -n 25 "$RUNNER_LOG" 2>/dev/null || true
+  log "---- last lines of dmesg ----"
+  tail -n 25 "$VMTEST_RESULTS/dmesg.txt" || true
+}
+
+# Only the scenario's own shell reports: a failure inside $(...) resurfaces
+# there as the failing assignment.
+on_error() {
+  [ "$BASHPID" = "$$" ] || return 0
+  fail "$VMTEST_NAME" "aborted: '$3' exited $1 (line $2${4:+ in $4})"
+}
+
+on_exit() {
+  local rc=$?
+  [ "$rc" = 0 ] || [ "$nr_failed" -gt 0 ] || fail "$VMTEST_NAME" "exited $rc"
+  if [ "$nr_failed" -gt 0 ]; then
+    collect_logs
+    exit 1
+  fi
+  exit 0
+}
+
+trap 'on_error $? $LINENO "$BASH_COMMAND" "${FUNCNAME[0]:-}"' ERR
+trap on_exit EXIT
+
+# ---- kernel ---------------------------------------------------------------
+
+# load_modules MODULE...: modprobe each. A custom kernel has its drivers built
+# in and may have no module tree at all; then the step that needs the driver
+# is the check.
+load_modules() {
+  local m err
+  for m in "$@"; do
+    err=$(modprobe "$m" 2>&1) && continue
+    [ -d "/sys/module/$m" ] && continue
+    if [ -e "/lib/modules/$(uname -r)/modules.dep" ]; then
+      die "$VMTEST_NAME" "modprobe $m: $err"
+    fi
+    log "no module tree for $(uname -r): expecting $m built in"
+  done
+}
+
+# The target core, the user backstore and tcm_loop, with configfs mounted.
+target_up() {
+  load_modules configfs target_core_mod target_core_user target_core_file \
+    target_core_iblock tcm_loop sd_mod
+  mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
+  [ -f "$TARGET/version" ] || die "$VMTEST_NAME" "no $TARGET/version after loading the target core"
+}
+
+# ram_disks COUNT KIB: /dev/ram0..COUNT-1 from brd, which takes O_DIRECT
+# (tmpfs does not). A built-in brd takes its sizes from the kernel command
+# line instead: run-guest --append "brd.rd_nr=N brd.rd_size=KIB".
+ram_disks() {
+  local count=$1 kib=$2 i
+  modprobe brd rd_nr="$count" rd_size="$kib" 2>/dev/null || [ -d /sys/module/brd ] ||
+    die "$VMTEST_NAME" "cannot load brd"
+  for ((i = 0; i < count; i++)); do
+    [ -b "/dev/ram$i" ] && [ "$(blockdev --getsize64 "/dev/ram$i")" -ge $((kib * 1024)) ] ||
+      die "$VMTEST_NAME" "/dev/ram$i missing or smaller than $kib KiB"
+  done
+}
+
+kernel_log_has() { dmesg | grep -F -- "$1" > /dev/null; }
+
+# ---- tcmu-runner and D-Bus ------------------------------------------------
+
+# The runner takes one handler directory: Debian's stock handlers, the
+# baseline `file` handler built by run-guest, and ours when it is built.
+handler_dir() {
+  local dir=$WORK/handlers
+  mkdir -p "$dir"
+  ln -sf "$STOCK_HANDLERS"/handler_*.so "$dir/"
+  ln -sf "$VMTEST_FILE_HANDLER" "$dir/handler_file.so"
+  [ ! -f "$HANDLER_SWITCH_SO" ] || ln -sf "$HANDLER_SWITCH_SO" "$dir/handler_switch.so"
+  echo "$dir"
+}
+
+# A scenario about user:switch fails, never skips, when the plugin is missing.
+require_switch_handler() {
+  [ -f "$HANDLER_SWITCH_SO" ] ||
+    die "$VMTEST_NAME" "handler_switch.so not built: no $HANDLER_SWITCH_SO (build the project, or set HANDLER_SWITCH_SO)"
+}
+
+# targetcli needs a system bus even for `ls`; the runner works without one.
+start_dbus() {
+  mkdir -p /run/dbus
+  [ -s /etc/machine-id ] || dbus-uuidgen --ensure=/etc/machine-id
+  dbus-daemon --system --fork > /dev/null
+}
+
+runner_on_bus() {
+  dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.kernel.TCMUService1 2> /dev/null |
+    grep -q 'boolean true'
+}
+
+runner_alive() { [ -n "$runner_pid" ] && kill -0 "$runner_pid" 2> /dev/null; }
+
+# Ready for devices once it has told the kernel it answers netlink commands;
+# with a bus, also once it owns its name (targetcli discovers handlers there).
+start_runner() {
+  tcmu-runner --handler-path "$(handler_dir)" -l "$WORK/log" &
+  runner_pid=$!
+  wait_for "tcmu-runner netlink set-up" 60 kernel_log_has "tcmu daemon: command reply support" ||
+    die "$VMTEST_NAME" "tcmu-runner did not register with target_core_user"
+  if [ -S /run/dbus/system_bus_socket ]; then
+    wait_for "org.kernel.TCMUService1 on the bus" 60 runner_on_bus ||
+      die "$VMTEST_NAME" "tcmu-runner did not take org.kernel.TCMUService1"
+  fi
+  runner_alive || die "$VMTEST_NAME" "tcmu-runner exited during start-up"
+  log "tcmu-runner up (pid $runner_pid)"
+}
+
+runner_log_has() { grep -F -- "$1" "$RUNNER_LOG" > /dev/null; }
+
+# SIGTERM; the runner closes its devices and exits 0.
+stop_runner() {
+  kill -TERM "$runner_pid"
+  local rc=0
+  wait "$runner_pid" || rc=$?
+  runner_pid=
+  return "$rc"
+}
+
+# ---- LIO objects by raw configfs -------------------------------------------
+
+# user_backstore NAME CFGSTRING SIZE [HW_MAX_SECTORS]: a user:<subtype>
+# backstore (subtype = CFGSTRING up to the first /); prints its configfs dir.
+# 1024 sectors (512 KiB) instead of the kernel's 128 lets commands span many
+# regions. Enabling waits for the handler's open(); its reason is in the log.
+user_backstore() {
+  local dir=$TARGET/core/user_1/$1
+  mkdir -p "$dir"
+  echo -n "dev_config=$2" > "$dir/control"
+  echo -n "dev_size=$3" > "$dir/control"
+  echo -n "hw_max_sectors=${4:-1024}" > "$dir/control"
+  echo 1 > "$dir/enable" || die "$VMTEST_NAME" "enabling user backstore $1 ($2) failed: see tcmu-runner.log"
+  echo "$dir"
+}
+
+# fileio_backstore NAME PATH SIZE: LIO's in-kernel file backstore.
+fileio_backstore() {
+  local dir=$TARGET/core/fileio_1/$1
+  mkdir -p "$dir"
+  echo -n "fd_dev_name=$2,fd_dev_size=$3" > "$dir/control"
+  echo 1 > "$dir/enable"
+  echo "$dir"
+}
+
+remove_backstore() {
+  rmdir "$1"
+  rmdir "$(dirname "$1")" 2> /dev/null || true # the HBA, once empty
+}
+
+# A stable NAA WWN per name: naa. + IEEE OUI-style 5001405 + 9 hex digits.
+wwn_for() { echo "naa.5001405$(printf %s "$1" | md5sum | cut -c1-9)"; }
+
+scsi_disk_of() { ls "/sys/bus/scsi/devices/$1/block/" 2> /dev/null; }
+
+# loop_lun BACKSTORE_DIR: LUN 0 of a tcm_loop target in front of it; prints
+# the /dev/sdX the guest's SCSI stack made for it.
+loop_lun() {
+  local bs=$1 tpg addr
+  tpg=$TARGET/loopback/$(wwn_for "$bs")/tpgt_1
+  mkdir -p "$tpg/lun/lun_0"
+  echo -n "$(wwn_for "initiator:$bs")" > "$tpg/nexus"
+  ln -s "$bs" "$tpg/lun/lun_0/$(basename "$bs")"
+  addr=$(cat "$tpg/address"):0
+  wait_for "the SCSI disk at $addr" 30 scsi_disk_of "$addr" > /dev/null ||
+    die "$VMTEST_NAME" "no disk appeared for the tcm_loop LUN of $bs"
+  echo "/dev/$(scsi_disk_of "$addr")"
+}
+
+remove_loop_lun() {
+  local tpg
+  tpg=$TARGET/loopback/$(wwn_for "$1")/tpgt_1
+  rm "$tpg/lun/lun_0/$(basename "$1")"
+  rmdir "$tpg/lun/lun_0" "$tpg" "$(dirname "$tpg")"
+}
+
+# ---- targetcli --------------------------------------------------------------
+
+# targetcli CMD...: one targetcli process for all commands (each start costs
+# seconds under TCG). targetcli carries on after a failed command, so its
+# output is scanned for the error marker and the whole batch fails then.
+targetcli_batch() {
+  local out
+  out=$(printf '%s\n' "$@" exit | targetcli 2>&1) || true
+  printf '%s\n' "$out" | sed 's/^/targetcli| /'
+  ! printf '%s\n' "$out" | grep -E '^(Error|No such path|Unknown|Command not found|.*failed)' > /dev/null
+}
+
+# ---- iSCSI initiator (open-iscsi) -------------------------------------------
+
+start_iscsid() {
+  mkdir -p /run/lock/iscsi /var/lib/iscsi
+  iscsid
+}
+
+# iscsi_login IQN ADDRESS [IFACE]: discovery + login; prints the /dev/sdX.
+# IFACE is open-iscsi's transport interface: default (TCP) or iser.
+iscsi_login() {
+  local iqn=$1 addr=$2 iface=${3:-default} disk
+  iscsiadm -m discovery -t sendtargets -p "$addr" -I "$iface" > /dev/null
+  iscsiadm -m node -T "$iqn" -p "$addr" -I "$iface" --login > /dev/null
+  wait_for "the iSCSI disk of $iqn" 30 iscsi_disk_of "$iqn" > /dev/null ||
+    die "$VMTEST_NAME" "logged in to $iqn but no disk appeared"
+  echo "/dev/$(iscsi_disk_of "$iqn")"
+}
+
+iscsi_disk_of() {
+  iscsiadm -m session -P 3 2> /dev/null |
+    awk -v iqn="$1" '$1 == "Target:" { t = $2 } t == iqn && /Attached scsi disk/ { print $4; f = 1 } END { exit !f }'
+}
+
+iscsi_logout() {
+  iscsiadm -m node -T "$1" -p "$2" --logout > /dev/null
+  iscsiadm -m node -T "$1" -p "$2" -o delete
+}
+
+# ---- I/O ----------------------------------------------------------------------
+
+# fio_verify NAME DEV SECONDS [FIO_OPTION...]: random writes of 36 KiB (not a
+# divisor of any region size we use, so commands straddle region boundaries),
+# each verified by crc32c, whose header carries the offset: data that lands
+# on the wrong path or offset fails. JSON goes to $VMTEST_RESULTS/fio-NAME.json.
+fio_verify() {
+  local name=$1 dev=$2 secs=$3
+  shift 3
+  fio --name="$name" --filename="$dev" --ioengine=libaio --direct=1 --iodepth=16 \
+    --rw=randwrite --bs=36k --verify=crc32c --verify_backlog=32 --verify_fatal=1 \
+    --time_based --runtime="$secs" --output-format=json --eta=never \
+    --output="$VMTEST_RESULTS/fio-$name.json" "$@" &&
+    python3 "$here_lib/fio-summary.py" "$VMTEST_RESULTS/fio-$name.json"
+}
+
+# fio_fill NAME DEV: writes the whole device once, sequentially in 96 KiB
+# commands (which straddle region boundaries), then reads it all back and
+# verifies it. Afterwards every region holds fio data.
+fio_fill() {
+  local name=$1 dev=$2
+  fio --name="$name" --filename="$dev" --ioengine=libaio --direct=1 --iodepth=16 \
+    --rw=write --bs=96k --verify=crc32c --do_verify=1 --verify_fatal=1 \
+    --output-format=json --eta=never --output="$VMTEST_RESULTS/fio-$name.json" &&
+    python3 "$here_lib/fio-summary.py" "$VMTEST_RESULTS/fio-$name.json"
+}
+
+# ---- the switch handler's device config ------------------------------------
+
+# switch_config FILE MODE REGION_SECTORS TABLE DEVICE...: writes a device
+# config (GLib key file) with one path per DEVICE at offset 0; TABLE may be
+# empty (every region then takes the round-robin default).
+switch_config() {
+  local file=$1 mode=$2 sectors=$3 table=$4 dev i=0
+  shift 4
+  mkdir -p "$(dirname "$file")"
+  {
+    printf '[device]\nregion_sectors=%s\nmode=%s\ndefault=round-robin\n' "$sectors" "$mode"
+    [ -z "$table" ] || printf 'table=%s\n' "$table"
+    for dev in "$@"; do
+      printf '\n[path.%d]\ndevice=%s\noffset=0\nname=%s\n' "$i" "$dev" "$(basename "$dev")"
+      i=$((i + 1))
+    done
+  } > "$file"
+}
+
+# placement_setup DIR REGION_SECTORS NR_REGIONS DEVICE...: the oracle's table
+# and a placement-mode config over DEVICEs in DIR; prints the config's path.
+placement_setup() {
+  local dir=$1 sectors=$2 regions=$3
+  shift 3
+  mkdir -p "$dir"
+  python3 "$here_lib/placement.py" table "$regions" "$#" > "$dir/table.txt"
+  switch_config "$dir/lun.conf" placement "$sectors" "$dir/table.txt" "$@"
+  echo "$dir/lun.conf"
+}
+
+# placement_check LUN REGION_SECTORS NR_REGIONS DEVICE...: every region's data
+# is on the path the table names and nowhere else.
+placement_check() {
+  local lun=$1 sectors=$2 regions=$3
+  shift 3
+  sync
+  echo 3 > /proc/sys/vm/drop_caches
+  python3 "$here_lib/placement.py" check --lun "$lun" --region-bytes $((sectors * 512)) \
+    --regions "$regions" "$@"
+}
