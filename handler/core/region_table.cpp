@@ -116,6 +116,12 @@ std::span<uint64_t> RegionTable::mutable_chunk_words(uint64_t chunk_nr) {
   return {writable_chunk(chunk_nr), chunk_word_count(chunk_nr)};
 }
 
+std::span<uint64_t> RegionTable::chunk_words_for_overwrite(uint64_t chunk_nr) {
+  const size_t n = chunk_word_count(chunk_nr);
+  chunks_[chunk_nr] = std::make_shared_for_overwrite<uint64_t[]>(n);
+  return {chunks_[chunk_nr].get(), n};
+}
+
 Status RegionTable::check_chunk(uint64_t chunk_nr) const {
   const std::span<const uint64_t> words = chunk_words(chunk_nr);
   if (words.empty()) return {};

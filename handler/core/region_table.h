@@ -120,6 +120,10 @@ class RegionTable {
   // caller may overwrite the words but must keep every entry < nr_paths and
   // unused bits zero; check_chunk() verifies that.
   std::span<uint64_t> mutable_chunk_words(uint64_t chunk_nr);
+  // A private chunk with indeterminate words, for a loader that overwrites
+  // all of them (filling in the default first would cost more than the copy);
+  // the same rules as for mutable_chunk_words() hold once it has.
+  std::span<uint64_t> chunk_words_for_overwrite(uint64_t chunk_nr);
   // Names the first entry of the chunk that is >= nr_paths or a set unused bit.
   Status check_chunk(uint64_t chunk_nr) const;
 
