@@ -42,13 +42,21 @@ check() {
   if "$@"; then pass "$name"; else fail "$name" "'$*' exited $?"; fi
 }
 
+# must NAME CMD...: like check, but the scenario cannot go on without it.
+must() {
+  local name=$1
+  shift
+  "$@" || die "$name" "'$*' exited $?"
+  pass "$name"
+}
+
 # wait_for WHAT SECONDS CMD...: polls CMD every 0.2 s until it succeeds.
 wait_for() {
-  local what=$1 deadline=$(($(date +%s) + $2))
+  local what=$1 secs=$2 deadline=$(($(date +%s) + $2))
   shift 2
   until "$@"; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      log "timed out after $2 s waiting for $what"
+      log "timed out after $secs s waiting for $what"
       return 1
     fi
     sleep 0.2
@@ -242,14 +250,17 @@ remove_loop_lun() {
 
 # ---- targetcli --------------------------------------------------------------
 
-# targetcli CMD...: one targetcli process for all commands (each start costs
-# seconds under TCG). targetcli carries on after a failed command, so its
-# output is scanned for the error marker and the whole batch fails then.
+# targetcli_batch CMD...: one targetcli process for all commands (each start
+# costs seconds under TCG). targetcli carries on after a failed command and
+# still exits 0, but it writes errors, and only errors, to stderr.
 targetcli_batch() {
-  local out
-  out=$(printf '%s\n' "$@" exit | targetcli 2>&1) || true
-  printf '%s\n' "$out" | sed 's/^/targetcli| /'
-  ! printf '%s\n' "$out" | grep -E '^(Error|No such path|Unknown|Command not found|.*failed)' > /dev/null
+  local out=$WORK/targetcli.out err=$WORK/targetcli.err
+  printf '%s\n' "set global color_mode=false" "set global auto_save_on_exit=false" "$@" exit |
+    targetcli > "$out" 2> "$err" || true
+  # awk, not sed: it ends the prompt left without a newline at exit.
+  awk '{ print "targetcli| " $0 }' "$out"
+  awk '{ print "targetcli error| " $0 }' "$err"
+  [ ! -s "$err" ]
 }
 
 # ---- iSCSI initiator (open-iscsi) -------------------------------------------
@@ -346,4 +357,61 @@ placement_check() {
   echo 3 > /proc/sys/vm/drop_caches
   python3 "$here_lib/placement.py" check --lun "$lun" --region-bytes $((sectors * 512)) \
     --regions "$regions" "$@"
+}
+
+# ---- user:switch over iSCSI: the user's own path (targetcli, open-iscsi) ---
+
+# switch_iscsi_export NAME SIZE CONF IQN ADDR [iser]: targetcli creates
+# user:switch NAME from the device config CONF and exports it as LUN 0 of IQN
+# on ADDR:3260 only (no 0.0.0.0 default portal), with iSER on that portal too
+# if asked; any initiator may log in, without CHAP.
+switch_iscsi_export() {
+  local name=$1 size=$2 conf=$3 iqn=$4 addr=$5 iser=${6:-}
+  local tpg=/iscsi/$iqn/tpg1
+  targetcli_batch \
+    "set global auto_add_default_portal=false" \
+    "/backstores/user:switch create name=$name size=$size cfgstring=$conf" \
+    "/iscsi create $iqn" \
+    "$tpg/luns create /backstores/user:switch/$name" \
+    "$tpg/portals create $addr 3260" \
+    ${iser:+"$tpg/portals/$addr:3260 enable_iser boolean=true"} \
+    "$tpg set attribute authentication=0 demo_mode_write_protect=0 generate_node_acls=1 cache_dynamic_acls=1"
+}
+
+switch_iscsi_delete() {
+  targetcli_batch "/iscsi delete $2" "/backstores/user:switch delete $1"
+}
+
+no_backstore_named() { ! ls -d "$TARGET"/core/*/"$1" > /dev/null 2>&1; }
+
+# iscsi_transport_is IQN TRANSPORT: the session to IQN runs over TRANSPORT
+# (tcp, iser), as `iscsiadm -m session` prints it.
+iscsi_transport_is() { iscsiadm -m session | grep -E "^$2: .* $1( |$)" > /dev/null; }
+
+# switch_over_iscsi TRANSPORT ADDR: scenarios iscsi and iser. A 3-path
+# placement LUN over brd with a region of 200 sectors (not a power of two),
+# created and exported by targetcli, logged in with open-iscsi over TRANSPORT
+# (tcp or iser), filled and verified by fio, checked backend by backend
+# against the table, then logged out and deleted with targetcli.
+switch_over_iscsi() {
+  local transport=$1 addr=$2 iface=default region_sectors=200 regions=480 size conf dev
+  local iqn=iqn.2003-01.org.tcmu-switch.vm:$VMTEST_NAME paths=(/dev/ram0 /dev/ram1 /dev/ram2)
+  [ "$transport" = tcp ] || iface=$transport
+  size=$((regions * region_sectors * 512))   # a multiple of fio_fill's 96 KiB
+  ram_disks 3 $((size / 1024))
+  conf=$(placement_setup "$WORK/$VMTEST_NAME" "$region_sectors" "$regions" "${paths[@]}")
+
+  must "targetcli: user:switch created, exported on $addr:3260 ($transport)" \
+    switch_iscsi_export lun0 "$size" "$conf" "$iqn" "$addr" "${iface#default}"
+  start_iscsid
+  dev=$(iscsi_login "$iqn" "$addr" "$iface")
+  pass "open-iscsi logged in to $addr: $dev"
+  check "the session runs over $transport" iscsi_transport_is "$iqn" "$transport"
+  check "fio over $transport: sequential fill + verify" fio_fill "$transport-fill" "$dev"
+  check "fio over $transport: random write + verify" fio_verify "$transport-random" "$dev" 4
+  check "every region on the path the table names" \
+    placement_check "$dev" "$region_sectors" "$regions" "${paths[@]}"
+  must "open-iscsi logged out" iscsi_logout "$iqn" "$addr"
+  must "targetcli: target and backstore deleted" switch_iscsi_delete lun0 "$iqn"
+  check "backstore gone from configfs" no_backstore_named lun0
 }
