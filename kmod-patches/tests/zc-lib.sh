@@ -1,0 +1,95 @@
+# Guest helpers for the zero-copy scenarios (tests/vm/scenarios/zc_*.sh) and
+# the zero-copy benchmark (tests/bench/zc_guest.sh), on top of
+# tests/vm/guest/lib.sh. They need a kernel built from kmod-patches
+# (kmod-patches/build-kernel.sh), booted with run-guest --kernel; on any other
+# kernel zc_require_kernel fails the scenario and says so.
+
+ZC_IQN_PREFIX=iqn.2003-01.org.tcmu-switch.vm
+
+# zc_require_kernel: the running kernel's target_core_user has the series.
+zc_require_kernel() {
+  local probe=$TARGET/core/user_99/zc_probe
+  mkdir -p "$probe"
+  if ! echo -n "zc_window_mb=16" > "$probe/control" 2> /dev/null; then
+    rmdir "$probe" "$(dirname "$probe")"
+    die "$VMTEST_NAME" "kernel $(uname -r) has no zero-copy target_core_user: boot the kmod-patches kernel (run-guest --kernel)"
+  fi
+  rmdir "$probe" "$(dirname "$probe")"
+  log "kernel $(uname -r) has the zero-copy series"
+}
+
+# zc_backstore NAME CFGSTRING SIZE [CONTROL...]: a user: backstore with 1 MiB
+# commands allowed (hw_max_sectors=2048) and the extra control keys (e.g.
+# zc_window_mb=288); prints its configfs dir.
+zc_backstore() {
+  local name=$1 cfg=$2 size=$3 dir=$TARGET/core/user_1/$1 kv
+  shift 3
+  mkdir -p "$dir"
+  echo -n "dev_config=$cfg" > "$dir/control"
+  echo -n "dev_size=$size" > "$dir/control"
+  echo -n "hw_max_sectors=2048" > "$dir/control"
+  for kv in "$@"; do
+    echo -n "$kv" > "$dir/control"
+  done
+  echo 1 > "$dir/enable" || die "$VMTEST_NAME" "enabling user backstore $name ($cfg $*) failed"
+  echo "$dir"
+}
+
+# zc_stat BACKSTORE_DIR NAME: one counter of attrib/zc_stats.
+zc_stat() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { exit !f }' "$1/attrib/zc_stats"; }
+
+zc_log_stats() { log "zc_stats of $(basename "$1"): $(tr '\n' ' ' < "$1/attrib/zc_stats")"; }
+
+# zc_set BACKSTORE_DIR ATTR VALUE
+zc_set() { echo "$3" > "$1/attrib/$2"; }
+
+# zc_iscsi_export BACKSTORE_DIR NAME: LUN 0 of iSCSI target <prefix>:NAME on
+# 127.0.0.1:3260, open to any initiator, by raw configfs; prints the IQN.
+zc_iscsi_export() {
+  local bs=$1 iqn=$ZC_IQN_PREFIX:$2 tpg
+  tpg=$TARGET/iscsi/$iqn/tpgt_1
+  mkdir -p "$tpg/lun/lun_0"
+  ln -s "$bs" "$tpg/lun/lun_0/$(basename "$bs")"
+  [ -d "$tpg/np/127.0.0.1:3260" ] || mkdir "$tpg/np/127.0.0.1:3260"
+  echo 0 > "$tpg/attrib/authentication"
+  echo 1 > "$tpg/attrib/generate_node_acls"
+  echo 1 > "$tpg/attrib/cache_dynamic_acls"
+  echo 0 > "$tpg/attrib/demo_mode_write_protect"
+  echo 1 > "$tpg/enable"
+  echo "$iqn"
+}
+
+zc_iscsi_unexport() {
+  local bs=$1 iqn=$2 tpg
+  tpg=$TARGET/iscsi/$iqn/tpgt_1
+  echo 0 > "$tpg/enable"
+  rmdir "$tpg/np/127.0.0.1:3260"
+  rm "$tpg/lun/lun_0/$(basename "$bs")"
+  rmdir "$tpg/lun/lun_0" "$tpg" "$TARGET/iscsi/$iqn"
+}
+
+# zc_fio NAME DEV BS RW [FIO_OPTION...]: direct I/O of 8 MiB in BS commands,
+# written and read back with crc32c verification (rw=write or randwrite),
+# or read-only (rw=read/randread). JSON in $VMTEST_RESULTS/fio-NAME.json.
+zc_fio() {
+  local name=$1 dev=$2 bs=$3 rw=$4
+  shift 4
+  fio --name="$name" --filename="$dev" --ioengine=libaio --direct=1 --iodepth=8 \
+    --rw="$rw" --bs="$bs" --size=8m --verify=crc32c --do_verify=1 --verify_fatal=1 \
+    --output-format=json --eta=never --output="$VMTEST_RESULTS/fio-$name.json" "$@" &&
+    python3 "$here_lib/fio-summary.py" "$VMTEST_RESULTS/fio-$name.json"
+}
+
+# zc_dmesg_clean: no oops, BUG, WARNING, KASAN, lockdep or bad-page report.
+zc_dmesg_clean() {
+  local bad
+  bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|possible circular locking|possible recursive locking|inconsistent lock state|bad page|Bad page|general protection|page dumped because' || true)
+  if [ -n "$bad" ]; then
+    echo "$bad" | head -20
+    return 1
+  fi
+}
+
+# zc_counter_grew BEFORE AFTER
+zc_grew() { [ "$2" -gt "$1" ]; }
+zc_same() { [ "$2" -eq "$1" ]; }
