@@ -108,6 +108,10 @@ class RegionTable {
   Status set(uint64_t region_nr, uint32_t path_nr);
   // REQUIRES: region_nr < nr_regions(), path_nr < nr_paths().
   void set_unchecked(uint64_t region_nr, uint32_t path_nr) noexcept;
+  // Regions first_region, first_region + 1, ... to path_nrs[0], [1], ...:
+  // one chunk look-up per chunk and one store per word, for the text parser.
+  // REQUIRES: the regions are < nr_regions(), every path_nr < nr_paths().
+  void set_run_unchecked(uint64_t first_region, std::span<const uint32_t> path_nrs) noexcept;
 
   // Chunks, for the binary format: chunk c covers regions
   // [c * kChunkRegions, min((c + 1) * kChunkRegions, nr_regions)).

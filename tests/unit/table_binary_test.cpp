@@ -271,5 +271,17 @@ TEST(TableBinaryTest, WordCheckFindsEveryBadEntryValueAtEveryWidth) {
   }
 }
 
+TEST(TableBinaryTest, MaterialisedDefaultChunksMatchTheDefaultAndPassTheLoaderCheck) {
+  for (uint32_t nr_paths = 1; nr_paths <= kMaxPaths; nr_paths++) {
+    for (DefaultMapping def : {DefaultMapping::round_robin(), DefaultMapping::fixed(nr_paths - 1)}) {
+      auto t = make_table(nr_paths, 2 * RegionTable::kChunkRegions + 999, def);
+      for (uint64_t c = 0; c < t->nr_chunks(); c++) t->mutable_chunk_words(c);
+      auto back = decode_table_binary(encode_table_binary(*t));
+      ASSERT_TRUE(back.ok()) << nr_paths << ": " << back.status().message();
+      ASSERT_TRUE(back.value()->same_mapping(*make_table(nr_paths, t->nr_regions(), def))) << nr_paths;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tcmu_switch
