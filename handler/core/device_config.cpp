@@ -1,0 +1,240 @@
+#include "device_config.h"
+
+#include <glib.h>
+
+#include <charconv>
+#include <memory>
+#include <set>
+
+namespace tcmu_switch {
+namespace {
+
+constexpr std::string_view kDeviceGroup = "device";
+constexpr std::string_view kPathGroupPrefix = "path.";
+const std::set<std::string, std::less<>> kDeviceKeys = {
+    "region_sectors", "mode", "table", "default", "engine", "workers", "probe_interval_ms"};
+const std::set<std::string, std::less<>> kPathKeys = {"device", "offset", "name"};
+
+struct GFreeDeleter {
+  void operator()(void* p) const { g_free(p); }
+};
+struct StrvDeleter {
+  void operator()(gchar** p) const { g_strfreev(p); }
+};
+struct KeyFileDeleter {
+  void operator()(GKeyFile* k) const { g_key_file_free(k); }
+};
+using KeyFilePtr = std::unique_ptr<GKeyFile, KeyFileDeleter>;
+
+std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+Result<uint64_t> parse_u64(std::string_view text, std::string_view what) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end)
+    return Status::error(std::string(what) + " " + quoted(text) + " is not an unsigned integer");
+  return value;
+}
+
+// The raw string of an optional key; nullopt-like empty unique_ptr if absent.
+std::unique_ptr<char, GFreeDeleter> get_raw(GKeyFile* kf, const std::string& group, const char* key) {
+  char* v = g_key_file_get_value(kf, group.c_str(), key, nullptr);
+  if (v != nullptr) g_strstrip(v);
+  return std::unique_ptr<char, GFreeDeleter>(v);
+}
+
+Status check_keys(GKeyFile* kf, const std::string& group, const std::set<std::string, std::less<>>& allowed) {
+  std::unique_ptr<gchar*, StrvDeleter> keys(g_key_file_get_keys(kf, group.c_str(), nullptr, nullptr));
+  for (gchar** k = keys.get(); k != nullptr && *k != nullptr; k++)
+    if (!allowed.contains(*k))
+      return Status::error("[" + group + "]: unknown key " + quoted(*k));
+  return {};
+}
+
+Status parse_mode(std::string_view v, Mode& out) {
+  if (v == "placement") out = Mode::kPlacement;
+  else if (v == "multipath") out = Mode::kMultipath;
+  else return Status::error("[device] mode " + quoted(v) + " is not placement or multipath");
+  return {};
+}
+
+Status parse_engine(std::string_view v, EngineKind& out) {
+  if (v == "auto") out = EngineKind::kAuto;
+  else if (v == "io_uring") out = EngineKind::kIoUring;
+  else if (v == "sync") out = EngineKind::kSync;
+  else return Status::error("[device] engine " + quoted(v) + " is not auto, io_uring or sync");
+  return {};
+}
+
+Status parse_default(std::string_view v, DefaultMapping& out) {
+  if (v == "round-robin") {
+    out = DefaultMapping::round_robin();
+    return {};
+  }
+  if (v.starts_with("path:")) {
+    auto n = parse_u64(v.substr(5), "[device] default path");
+    if (!n.ok()) return n.status();
+    if (n.value() >= kMaxPaths) return Status::error("[device] default " + quoted(v) + ": path too large");
+    out = DefaultMapping::fixed(static_cast<uint32_t>(n.value()));
+    return {};
+  }
+  return Status::error("[device] default " + quoted(v) + " is not round-robin or path:N");
+}
+
+std::string resolve(const std::string& base_dir, std::string_view path) {
+  if (path.starts_with('/')) return std::string(path);
+  return base_dir + "/" + std::string(path);
+}
+
+Status parse_device_group(GKeyFile* kf, const std::string& base_dir, DeviceConfig& cfg) {
+  const std::string group(kDeviceGroup);
+  if (!g_key_file_has_group(kf, group.c_str())) return Status::error("missing [device] group");
+  if (Status s = check_keys(kf, group, kDeviceKeys); !s.ok()) return s;
+
+  auto region = get_raw(kf, group, "region_sectors");
+  if (!region) return Status::error("[device]: missing region_sectors");
+  auto sectors = parse_u64(region.get(), "[device] region_sectors");
+  if (!sectors.ok()) return sectors.status();
+  if (sectors.value() == 0) return Status::error("[device] region_sectors is 0");
+  cfg.region_sectors = sectors.value();
+
+  if (auto v = get_raw(kf, group, "mode"))
+    if (Status s = parse_mode(v.get(), cfg.mode); !s.ok()) return s;
+  if (auto v = get_raw(kf, group, "engine"))
+    if (Status s = parse_engine(v.get(), cfg.engine); !s.ok()) return s;
+  if (auto v = get_raw(kf, group, "default"))
+    if (Status s = parse_default(v.get(), cfg.default_mapping); !s.ok()) return s;
+  if (auto v = get_raw(kf, group, "table")) {
+    if (*v.get() == '\0') return Status::error("[device] table is empty");
+    cfg.table_path = resolve(base_dir, v.get());
+  }
+  if (auto v = get_raw(kf, group, "workers")) {
+    auto n = parse_u64(v.get(), "[device] workers");
+    if (!n.ok()) return n.status();
+    if (n.value() < 1 || n.value() > kMaxWorkers)
+      return Status::error("[device] workers " + std::to_string(n.value()) + " is not in 1.." +
+                           std::to_string(kMaxWorkers));
+    cfg.nr_workers = static_cast<uint32_t>(n.value());
+  }
+  if (auto v = get_raw(kf, group, "probe_interval_ms")) {
+    auto n = parse_u64(v.get(), "[device] probe_interval_ms");
+    if (!n.ok()) return n.status();
+    if (n.value() < 10 || n.value() > 3600000)
+      return Status::error("[device] probe_interval_ms " + std::to_string(n.value()) + " is not in 10..3600000");
+    cfg.probe_interval_ms = static_cast<uint32_t>(n.value());
+  }
+  return {};
+}
+
+Result<PathConfig> parse_path_group(GKeyFile* kf, const std::string& group, uint32_t path_nr) {
+  if (Status s = check_keys(kf, group, kPathKeys); !s.ok()) return s;
+  PathConfig path;
+  auto device = get_raw(kf, group, "device");
+  if (!device || *device.get() == '\0') return Status::error("[" + group + "]: missing device");
+  if (*device.get() != '/') return Status::error("[" + group + "] device " + quoted(device.get()) + " is not an absolute path");
+  path.device = device.get();
+  if (auto v = get_raw(kf, group, "offset")) {
+    auto n = parse_u64(v.get(), "[" + group + "] offset");
+    if (!n.ok()) return n.status();
+    if (n.value() % kSectorBytes != 0)
+      return Status::error("[" + group + "] offset " + std::to_string(n.value()) + " is not a multiple of 512");
+    path.offset_bytes = n.value();
+  }
+  auto name = get_raw(kf, group, "name");
+  path.name = name ? std::string(name.get()) : "path" + std::to_string(path_nr);
+  return path;
+}
+
+// Groups must be [device] and [path.0] .. [path.N-1]; returns N.
+Result<uint32_t> count_path_groups(GKeyFile* kf) {
+  std::unique_ptr<gchar*, StrvDeleter> groups(g_key_file_get_groups(kf, nullptr));
+  std::set<uint64_t> numbers;
+  for (gchar** g = groups.get(); *g != nullptr; g++) {
+    std::string_view name(*g);
+    if (name == kDeviceGroup) continue;
+    if (!name.starts_with(kPathGroupPrefix)) return Status::error("unknown group [" + std::string(name) + "]");
+    auto n = parse_u64(name.substr(kPathGroupPrefix.size()), "group [" + std::string(name) + "]: path number");
+    if (!n.ok()) return n.status();
+    numbers.insert(n.value());
+  }
+  if (numbers.empty()) return Status::error("no [path.N] groups: at least one path is needed");
+  if (numbers.size() > kMaxPaths) return Status::error(std::to_string(numbers.size()) + " paths > " + std::to_string(kMaxPaths));
+  if (*numbers.rbegin() != numbers.size() - 1)
+    return Status::error("path groups must be numbered 0.." + std::to_string(numbers.size() - 1) +
+                         " without gaps, found [path." + std::to_string(*numbers.rbegin()) + "]");
+  return static_cast<uint32_t>(numbers.size());
+}
+
+}  // namespace
+
+const char* mode_name(Mode mode) { return mode == Mode::kMultipath ? "multipath" : "placement"; }
+
+const char* engine_name(EngineKind kind) {
+  switch (kind) {
+    case EngineKind::kIoUring: return "io_uring";
+    case EngineKind::kSync: return "sync";
+    case EngineKind::kAuto: break;
+  }
+  return "auto";
+}
+
+TableGeometry DeviceConfig::geometry(uint64_t size_bytes) const {
+  return {nr_paths(), region_sectors, regions_for_size(size_bytes, region_sectors), default_mapping};
+}
+
+Result<std::string> config_path_from_cfgstring(std::string_view cfgstring) {
+  const std::string prefix = std::string(kSubtype) + "/";
+  if (!cfgstring.starts_with(prefix))
+    return Status::error("cfgstring " + quoted(cfgstring) + " does not start with \"" + prefix + "\"");
+  std::string_view rest = cfgstring.substr(prefix.size());
+  // tcmu-runner appends its own options after ';' (";tcmur_cmd_time_out=N").
+  rest = rest.substr(0, rest.find(';'));
+  while (rest.starts_with("//")) rest.remove_prefix(1);
+  if (rest.empty() || rest == "/")
+    return Status::error("cfgstring " + quoted(cfgstring) + " names no config file (expected switch/<path of a config file>)");
+  return rest.starts_with('/') ? std::string(rest) : "/" + std::string(rest);
+}
+
+Result<DeviceConfig> parse_device_config(std::string_view text, const std::string& source,
+                                         const std::string& base_dir) {
+  KeyFilePtr kf(g_key_file_new());
+  GError* err = nullptr;
+  if (!g_key_file_load_from_data(kf.get(), text.data(), text.size(), G_KEY_FILE_NONE, &err)) {
+    Status s = Status::error(std::string("config ") + source + ": " + err->message);
+    g_error_free(err);
+    return s;
+  }
+  DeviceConfig cfg;
+  cfg.source = source;
+  auto fail = [&](const Status& s) { return s.with_context("config " + source); };
+  if (Status s = parse_device_group(kf.get(), base_dir, cfg); !s.ok()) return fail(s);
+  auto nr_paths = count_path_groups(kf.get());
+  if (!nr_paths.ok()) return fail(nr_paths.status());
+  for (uint32_t i = 0; i < nr_paths.value(); i++) {
+    auto path = parse_path_group(kf.get(), std::string(kPathGroupPrefix) + std::to_string(i), i);
+    if (!path.ok()) return fail(path.status());
+    cfg.paths.push_back(std::move(path).value());
+  }
+  if (cfg.default_mapping.kind == DefaultMapping::Kind::kFixedPath &&
+      cfg.default_mapping.path_nr >= cfg.nr_paths())
+    return fail(Status::error("[device] default path:" + std::to_string(cfg.default_mapping.path_nr) +
+                              " >= nr_paths " + std::to_string(cfg.nr_paths())));
+  return cfg;
+}
+
+Result<DeviceConfig> load_device_config(const std::string& path) {
+  gchar* contents = nullptr;
+  gsize len = 0;
+  GError* err = nullptr;
+  if (!g_file_get_contents(path.c_str(), &contents, &len, &err)) {
+    Status s = Status::error("config " + path + ": " + err->message);
+    g_error_free(err);
+    return s;
+  }
+  std::unique_ptr<char, GFreeDeleter> owned(contents);
+  std::unique_ptr<char, GFreeDeleter> dir(g_path_get_dirname(path.c_str()));
+  return parse_device_config(std::string_view(contents, len), path, dir.get());
+}
+
+}  // namespace tcmu_switch

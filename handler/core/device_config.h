@@ -1,0 +1,74 @@
+// DeviceConfig: a switch LUN's configuration file (GLib key file) and the
+// cfgstring that names it.
+//
+//   cfgstring  = "switch/" <absolute path of the config file>
+//
+//   [device]
+//   region_sectors = 128          region size in 512-byte sectors (any value >= 1)
+//   mode = placement              placement: each path holds its own regions, never fail over
+//                                 multipath: all paths reach the same storage, fail over on error
+//   table = lun0.table            optional; dm-switch text or binary; relative to this file
+//   default = round-robin         round-robin | path:N   (regions the table leaves alone)
+//   engine = auto                 auto | io_uring | sync
+//   workers = 2                   I/O worker threads (1..64)
+//   probe_interval_ms = 1000      multipath: how often a failed path is retried
+//
+//   [path.0] ... [path.N-1]       one group per path, numbered from 0 without gaps
+//   device = /dev/sdb             block device or regular file
+//   offset = 0                    bytes; LUN byte X lives at offset + X on the path
+//   name = left                   optional label for logs and stats
+//
+// Unknown groups and keys are errors: a typo must not silently change routing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "region_table.h"
+#include "status.h"
+
+namespace tcmu_switch {
+
+enum class Mode : uint8_t { kPlacement, kMultipath };
+enum class EngineKind : uint8_t { kAuto, kIoUring, kSync };
+
+const char* mode_name(Mode mode);
+const char* engine_name(EngineKind kind);
+
+struct PathConfig {
+  std::string device;
+  uint64_t offset_bytes = 0;
+  std::string name;  // defaults to "path<N>"
+  bool operator==(const PathConfig&) const = default;
+};
+
+struct DeviceConfig {
+  std::string source;      // the file it was read from, for messages
+  uint64_t region_sectors = 0;
+  Mode mode = Mode::kPlacement;
+  std::string table_path;  // absolute; empty: default mapping only
+  DefaultMapping default_mapping;
+  EngineKind engine = EngineKind::kAuto;
+  uint32_t nr_workers = 2;
+  uint32_t probe_interval_ms = 1000;
+  std::vector<PathConfig> paths;
+
+  uint32_t nr_paths() const { return static_cast<uint32_t>(paths.size()); }
+  // Geometry of the table for a LUN of size_bytes.
+  TableGeometry geometry(uint64_t size_bytes) const;
+};
+
+inline constexpr std::string_view kSubtype = "switch";
+inline constexpr uint32_t kMaxWorkers = 64;
+
+// "switch/<path>" -> "<path>"; names what is wrong with a malformed cfgstring.
+Result<std::string> config_path_from_cfgstring(std::string_view cfgstring);
+
+// Parses key-file text; relative table paths resolve against base_dir.
+Result<DeviceConfig> parse_device_config(std::string_view text, const std::string& source,
+                                         const std::string& base_dir);
+Result<DeviceConfig> load_device_config(const std::string& path);
+
+}  // namespace tcmu_switch

@@ -1,0 +1,52 @@
+#include "io_engine.h"
+
+#include "io_worker.h"
+
+namespace tcmu_switch {
+namespace {
+
+using Workers = std::vector<std::unique_ptr<IoWorker>>;
+
+Result<Workers> create_workers(EngineKind kind, uint32_t nr_workers, std::span<Path* const> paths,
+                               size_t queue_capacity, IoCompletion& completion, Reporter& reporter) {
+  Workers workers;
+  for (uint32_t i = 0; i < nr_workers; i++) {
+    const WorkerContext ctx{i, paths, queue_capacity, &completion, &reporter};
+    auto worker = kind == EngineKind::kIoUring ? make_uring_worker(ctx) : make_sync_worker(ctx);
+    if (!worker.ok()) return worker.status().with_context(std::string(engine_name(kind)) + " engine");
+    workers.push_back(std::move(worker).value());
+  }
+  return workers;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<IoEngine>> IoEngine::create(EngineKind kind, uint32_t nr_workers,
+                                                   std::span<Path* const> paths, size_t queue_capacity,
+                                                   IoCompletion& completion, Reporter& reporter) {
+  const EngineKind first = kind == EngineKind::kAuto ? EngineKind::kIoUring : kind;
+  auto workers = create_workers(first, nr_workers, paths, queue_capacity, completion, reporter);
+  EngineKind chosen = first;
+  if (!workers.ok() && kind == EngineKind::kAuto) {
+    reporter.report(LogLevel::kWarning, workers.status().message() + "; using the sync engine");
+    chosen = EngineKind::kSync;
+    workers = create_workers(chosen, nr_workers, paths, queue_capacity, completion, reporter);
+  }
+  if (!workers.ok()) return workers.status();
+  std::unique_ptr<IoEngine> engine(new IoEngine(chosen));
+  engine->workers_ = std::move(workers).value();
+  for (auto& w : engine->workers_) w->start();
+  return engine;
+}
+
+IoEngine::IoEngine(EngineKind kind) : kind_(kind) {}
+
+IoEngine::~IoEngine() {
+  for (auto& w : workers_) w->stop();
+}
+
+void IoEngine::submit(uint32_t worker_nr, IoRequest* req) noexcept { workers_[worker_nr]->push(req); }
+
+void IoEngine::kick(uint32_t worker_nr) noexcept { workers_[worker_nr]->wake(); }
+
+}  // namespace tcmu_switch

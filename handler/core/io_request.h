@@ -1,0 +1,57 @@
+// IoRequest: one piece of a command, bound for one path. Preallocated in a
+// pool; the engine executes it and hands it back through IoCompletion.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+
+namespace tcmu_switch {
+
+struct Command;
+
+enum class IoOp : uint8_t { kRead, kWrite, kFlush, kUnmap };
+
+struct IoRequest {
+  IoOp op = IoOp::kRead;
+  bool buffered = false;    // use the path's buffered fd (O_DIRECT could not pin the buffer)
+  uint8_t attempts = 0;     // paths tried so far (multipath failover)
+  int rw_flags = 0;         // RWF_DSYNC for FUA writes
+  uint32_t path_nr = 0;
+  uint32_t worker_nr = 0;   // the engine worker that carries it
+  uint32_t iov_cnt = 0;
+  uint64_t lun_offset = 0;  // bytes; the path's offset is added at submission
+  uint64_t len = 0;         // bytes still to transfer
+  uint64_t region_nr = 0;
+  iovec* iov = nullptr;     // slice of the command's iovecs, advanced on short transfers
+  Command* cmd = nullptr;
+  IoRequest* next = nullptr;  // free-list / batch link
+};
+
+// Consumes `bytes` from the front of req's iovecs (after a short transfer).
+inline void advance_request(IoRequest& req, uint64_t bytes) {
+  req.lun_offset += bytes;
+  req.len -= bytes;
+  while (bytes > 0 && req.iov_cnt > 0) {
+    if (bytes >= req.iov->iov_len) {
+      bytes -= req.iov->iov_len;
+      req.iov++;
+      req.iov_cnt--;
+    } else {
+      req.iov->iov_base = static_cast<char*>(req.iov->iov_base) + bytes;
+      req.iov->iov_len -= bytes;
+      bytes = 0;
+    }
+  }
+}
+
+// Called by the engine on a worker thread when a request finished. result is
+// the byte count transferred (for read/write the whole remaining length: the
+// engine resubmits short transfers itself) or -errno.
+class IoCompletion {
+ public:
+  virtual ~IoCompletion() = default;
+  virtual void io_done(IoRequest* req, int result) noexcept = 0;
+};
+
+}  // namespace tcmu_switch

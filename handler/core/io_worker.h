@@ -1,0 +1,70 @@
+// IoWorker: one thread of the I/O engine and its submission queue. The
+// io_uring and synchronous workers differ only in how they execute requests.
+// Internal to the engine.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io_request.h"
+#include "mpmc_queue.h"
+#include "path.h"
+#include "reporter.h"
+#include "status.h"
+
+namespace tcmu_switch {
+
+struct WorkerContext {
+  uint32_t worker_nr;
+  std::span<Path* const> paths;
+  size_t queue_capacity;
+  IoCompletion* completion;
+  Reporter* reporter;
+};
+
+class IoWorker {
+ public:
+  explicit IoWorker(const WorkerContext& ctx);
+  virtual ~IoWorker();
+  IoWorker(const IoWorker&) = delete;
+  IoWorker& operator=(const IoWorker&) = delete;
+
+  bool has_eventfd() const { return event_fd_ >= 0; }
+  void push(IoRequest* req) noexcept { queue_.push(req); }
+  void wake() noexcept;
+  void start();
+  void stop() noexcept;
+
+ protected:
+  virtual void run() noexcept = 0;
+
+  // Accounts a transfer of `result` bytes or -errno. Returns true when req is
+  // finished and was handed to the completion; false when it still has bytes
+  // to move (short transfer) and must be issued again.
+  bool settle(IoRequest* req, int result) noexcept;
+  // Blocks on the wake-up eventfd (sync worker) or marks sleep around a wait.
+  void set_sleeping(bool sleeping) noexcept { sleeping_.store(sleeping, std::memory_order_seq_cst); }
+  bool stopping() const noexcept { return stop_.load(std::memory_order_acquire); }
+  uint64_t file_offset(const IoRequest& req) const {
+    return ctx_.paths[req.path_nr]->config().offset_bytes + req.lun_offset;
+  }
+
+  WorkerContext ctx_;
+  MpmcQueue<IoRequest*> queue_;
+  int event_fd_ = -1;
+
+ private:
+  std::atomic<bool> sleeping_{false};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+Result<std::unique_ptr<IoWorker>> make_uring_worker(const WorkerContext& ctx);
+Result<std::unique_ptr<IoWorker>> make_sync_worker(const WorkerContext& ctx);
+
+}  // namespace tcmu_switch

@@ -1,0 +1,80 @@
+#include "path.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace tcmu_switch {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+uint64_t load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
+
+}  // namespace
+
+const char* path_state_name(PathState state) {
+  switch (state) {
+    case PathState::kFailed: return "failed";
+    case PathState::kDisabled: return "disabled";
+    case PathState::kHealthy: break;
+  }
+  return "healthy";
+}
+
+Result<std::unique_ptr<Path>> Path::open(const PathConfig& config, uint32_t path_nr, uint64_t lun_bytes,
+                                         Reporter& reporter) {
+  std::unique_ptr<Path> path(new Path(config, path_nr));
+  const std::string what = "path " + std::to_string(path_nr) + " (" + config.device + ")";
+  path->fd_ = ::open(config.device.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+  if (path->fd_ >= 0) {
+    path->direct_ = true;
+  } else if (errno == EINVAL) {
+    path->fd_ = ::open(config.device.c_str(), O_RDWR | O_CLOEXEC);
+    if (path->fd_ >= 0)
+      reporter.report(LogLevel::kWarning, what + ": O_DIRECT refused by the file system, using buffered I/O");
+  }
+  if (path->fd_ < 0) return Status::error(what + ": open: " + errno_text(errno));
+  path->buffered_fd_ = ::open(config.device.c_str(), O_RDWR | O_CLOEXEC);
+  if (path->buffered_fd_ < 0) return Status::error(what + ": open: " + errno_text(errno));
+
+  struct stat st {};
+  if (fstat(path->fd_, &st) != 0) return Status::error(what + ": stat: " + errno_text(errno));
+  if (S_ISBLK(st.st_mode)) {
+    path->is_block_device_ = true;
+    if (ioctl(path->fd_, BLKGETSIZE64, &path->size_bytes_) != 0)
+      return Status::error(what + ": BLKGETSIZE64: " + errno_text(errno));
+  } else if (S_ISREG(st.st_mode)) {
+    path->size_bytes_ = static_cast<uint64_t>(st.st_size);
+  } else {
+    return Status::error(what + " is neither a block device nor a regular file");
+  }
+  if (Status s = path->check_capacity(lun_bytes); !s.ok()) return s;
+  return path;
+}
+
+Path::~Path() {
+  if (fd_ >= 0) ::close(fd_);
+  if (buffered_fd_ >= 0) ::close(buffered_fd_);
+}
+
+Status Path::check_capacity(uint64_t lun_bytes) const {
+  if (size_bytes_ < config_.offset_bytes || size_bytes_ - config_.offset_bytes < lun_bytes)
+    return Status::error("path " + std::to_string(path_nr_) + " (" + config_.device + ") holds " +
+                         std::to_string(size_bytes_) + " bytes, needs offset " +
+                         std::to_string(config_.offset_bytes) + " + LUN size " + std::to_string(lun_bytes));
+  return {};
+}
+
+PathStats Path::stats() const {
+  const Counters& c = counters_;
+  return {load(c.reads), load(c.writes), load(c.flushes), load(c.unmaps), load(c.bytes_read),
+          load(c.bytes_written), load(c.errors), load(c.failovers), load(c.bounced)};
+}
+
+}  // namespace tcmu_switch

@@ -1,0 +1,166 @@
+// SwitchDevice: one switch LUN. Splits each command at region boundaries,
+// routes every piece through the current table generation, sends the pieces
+// to the paths through the I/O engine and completes the command exactly once
+// when its last piece is done.
+//
+// Threads: read/write/flush/unmap come from tcmu-runner's per-device command
+// thread; pieces finish on engine workers; control calls (reload, path state,
+// stats) come from the runner's main thread or D-Bus. None of them waits for
+// another on the I/O path: tables are RCU-published, pools are lock-free.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "device_config.h"
+#include "fixed_pool.h"
+#include "io_engine.h"
+#include "io_request.h"
+#include "path.h"
+#include "region_table.h"
+#include "reporter.h"
+#include "status.h"
+#include "table_slot.h"
+
+namespace tcmu_switch {
+
+enum class IoStatus : uint8_t {
+  kOk,             // queued; the sink hears the outcome later
+  kBusy,           // a pool is empty: retry later (TASK SET FULL)
+  kReadError,      // MEDIUM ERROR, unrecovered read
+  kWriteError,     // MEDIUM ERROR, write fault
+  kRange,          // beyond the end of the LUN
+  kHardwareError,  // the command cannot be carried out (a bug or a limit)
+};
+const char* io_status_name(IoStatus status);
+
+// Hears about finished commands, from an engine worker thread.
+class CommandSink {
+ public:
+  virtual ~CommandSink() = default;
+  virtual void command_done(void* user, IoStatus status) noexcept = 0;
+};
+
+struct Command {
+  std::atomic<uint32_t> pending{0};  // pieces not yet finished, + 1 while submitting
+  std::atomic<IoStatus> status{IoStatus::kOk};
+  void* user = nullptr;
+  iovec* iov_scratch = nullptr;  // room for the pieces' iovec slices
+  size_t iov_capacity = 0;
+};
+
+struct DeviceLimits {
+  uint64_t size_bytes = 0;
+  uint64_t max_xfer_bytes = 1 << 20;  // largest command the kernel sends
+  uint32_t queue_depth = 128;         // commands in flight (LIO's hw_queue_depth)
+};
+
+struct PathReport {
+  PathConfig config;
+  PathState state;
+  bool direct;
+  PathStats stats;
+};
+
+struct DeviceReport {
+  std::string config_source;
+  Mode mode;
+  EngineKind engine;
+  uint32_t nr_workers;
+  uint64_t size_bytes;
+  uint64_t generation;
+  std::vector<PathReport> paths;
+  uint64_t busy;  // commands refused because a pool was empty
+};
+
+class SwitchDevice final : private IoCompletion {
+ public:
+  using PathStateListener = std::function<void(uint32_t path_nr, PathState state)>;
+
+  // Opens every path, loads the table and starts the engine and the prober.
+  static Result<std::unique_ptr<SwitchDevice>> open(const DeviceConfig& config, const DeviceLimits& limits,
+                                                    CommandSink& sink, Reporter& reporter);
+  // REQUIRES: no command in flight (tcmu-runner drains before close()).
+  ~SwitchDevice() override;
+  SwitchDevice(const SwitchDevice&) = delete;
+  SwitchDevice& operator=(const SwitchDevice&) = delete;
+
+  // The data path: anything but kOk means nothing was queued and the caller
+  // completes the command itself with that status.
+  IoStatus read(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes) noexcept;
+  IoStatus write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
+                 bool fua) noexcept;
+  IoStatus flush(void* user) noexcept;
+  IoStatus unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes) noexcept;
+
+  // Control. Each validates everything first and changes nothing on error.
+  // A new config may change the table and the default mapping only.
+  Status reload(const DeviceConfig& config);
+  Status resize(uint64_t size_bytes);
+  // Publishes `table` (its geometry must be this device's); returns the generation.
+  Result<uint64_t> publish_table(std::unique_ptr<RegionTable> table);
+  const TableSlot& table_slot() const { return *table_; }
+  Status set_path_state(uint32_t path_nr, PathState state);
+  void set_path_state_listener(PathStateListener listener);
+  DeviceReport report() const;
+  DeviceConfig config() const;
+  TableGeometry geometry() const;
+
+ private:
+  SwitchDevice(const DeviceConfig& config, const DeviceLimits& limits, CommandSink& sink, Reporter& reporter);
+  Status start();
+
+  IoStatus submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
+                        uint64_t len_bytes, int rw_flags) noexcept;
+  Command* begin_command(void* user) noexcept;
+  bool acquire_pieces(uint64_t nr, IoRequest** list) noexcept;
+  void release_pieces(IoRequest* list) noexcept;
+  uint32_t route(const RegionTable& table, uint64_t region_nr) const noexcept;
+  uint32_t next_usable_path(uint32_t after) const noexcept;
+  uint32_t pick_worker() noexcept;
+  void dispatch(Command* cmd, uint32_t worker, IoRequest* list) noexcept;
+  void finish_piece(IoRequest* req, IoStatus status) noexcept;
+  void put_command(Command* cmd) noexcept;
+  void io_done(IoRequest* req, int result) noexcept override;
+  bool retry_elsewhere(IoRequest* req) noexcept;
+  void note_path_state(uint32_t path_nr, PathState state);
+  void probe_loop();
+  bool probe(const Path& path);
+  static IoStatus error_status(IoOp op);
+  void account(Path& path, const IoRequest& req);
+
+  mutable std::mutex control_mutex_;  // config_, limits_, listener_: control plane only
+  DeviceConfig config_;
+  const Mode mode_;                  // fixed for the device's life: reloads cannot change it
+  const uint32_t probe_interval_ms_;
+  DeviceLimits limits_;
+  CommandSink& sink_;
+  Reporter& reporter_;
+  std::vector<std::unique_ptr<Path>> paths_;
+  std::vector<Path*> path_ptrs_;
+  std::unique_ptr<TableSlot> table_;
+  std::atomic<uint64_t> size_bytes_;
+  size_t max_pieces_ = 0;
+  std::unique_ptr<iovec[]> iov_arena_;
+  std::unique_ptr<FixedPool<Command>> commands_;
+  std::unique_ptr<FixedPool<IoRequest>> pieces_;
+  std::unique_ptr<IoEngine> engine_;
+  std::atomic<uint32_t> next_worker_{0};
+  std::atomic<uint64_t> busy_{0};
+  PathStateListener listener_;
+
+  std::thread prober_;
+  std::mutex prober_mutex_;
+  std::condition_variable prober_cv_;
+  bool prober_stop_ = false;
+};
+
+}  // namespace tcmu_switch

@@ -1,0 +1,68 @@
+// The synchronous worker: preadv2/pwritev2/fsync/fallocate on its own thread.
+// The fallback where io_uring cannot be set up (old kernel, or disabled by
+// kernel.io_uring_disabled), and selectable with engine = sync.
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "io_worker.h"
+
+namespace tcmu_switch {
+namespace {
+
+class SyncWorker final : public IoWorker {
+ public:
+  explicit SyncWorker(const WorkerContext& ctx) : IoWorker(ctx) {}
+  ~SyncWorker() override { stop(); }
+
+ private:
+  void run() noexcept override {
+    for (;;) {
+      IoRequest* req = nullptr;
+      while (queue_.pop(req)) execute(req);
+      if (stopping()) break;
+      set_sleeping(true);
+      if (queue_.empty()) {
+        uint64_t count = 0;
+        [[maybe_unused]] ssize_t n = read(event_fd_, &count, sizeof(count));
+      }
+      set_sleeping(false);
+    }
+  }
+
+  void execute(IoRequest* req) noexcept {
+    while (!settle(req, perform(*req))) {
+    }
+  }
+
+  int perform(const IoRequest& req) noexcept {
+    const Path& path = *ctx_.paths[req.path_nr];
+    const int fd = req.buffered ? path.buffered_fd() : path.fd();
+    const auto off = static_cast<off_t>(file_offset(req));
+    const int iov_cnt = static_cast<int>(req.iov_cnt);
+    ssize_t rc = 0;
+    switch (req.op) {
+      case IoOp::kRead: rc = preadv2(fd, req.iov, iov_cnt, off, 0); break;
+      case IoOp::kWrite: rc = pwritev2(fd, req.iov, iov_cnt, off, req.rw_flags); break;
+      case IoOp::kFlush: rc = fsync(fd); break;
+      case IoOp::kUnmap:
+        rc = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, static_cast<off_t>(req.len));
+        break;
+    }
+    return rc < 0 ? -errno : static_cast<int>(rc);
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<IoWorker>> make_sync_worker(const WorkerContext& ctx) {
+  auto worker = std::make_unique<SyncWorker>(ctx);
+  if (!worker->has_eventfd()) return Status::error(std::string("eventfd: ") + std::strerror(errno));
+  return std::unique_ptr<IoWorker>(std::move(worker));
+}
+
+}  // namespace tcmu_switch

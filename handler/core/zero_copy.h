@@ -1,0 +1,62 @@
+// ZeroCopyWindow: what the handler knows of kmod-patches' zero-copy mode.
+//
+// A patched target_core_user sets TCMU_MAILBOX_FLAG_CAP_ZC in the mailbox and
+// describes, in mailbox bytes 16..63 (unused by the stock kernel, so zero
+// there), a window at the end of the UIO map where it maps a command's own
+// pages instead of copying them into the data area. The handler cannot see a
+// command's kernel flags (libtcmu drops them), so it classifies a buffer by its
+// address: in the refcounted part of the window (O_DIRECT works), in the
+// no-GUP part (special PTEs from tcm_loop: O_DIRECT fails with EFAULT and the
+// engine retries through the page cache), or in the data area (copied).
+// Stock kernels never set the flag: everything counts as copied.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace tcmu_switch {
+
+// Mailbox layout added by kmod-patches (see kmod-patches/ and its UAPI patch).
+namespace zc_mailbox {
+inline constexpr size_t kFlagsOffset = 2;          // __u16 flags
+inline constexpr uint16_t kCapZeroCopy = 1u << 4;  // TCMU_MAILBOX_FLAG_CAP_ZC
+inline constexpr size_t kWindowOffset = 16;        // __u64 zc_off: from the mailbox
+inline constexpr size_t kWindowSize = 24;          // __u64 zc_size
+inline constexpr size_t kNoGupOffset = 32;         // __u64 zc_nogup_off: no-GUP slots from here to the end
+inline constexpr size_t kSlotSize = 40;            // __u32 zc_slot_size
+inline constexpr size_t kMinLen = 44;              // __u32 zc_min_len
+inline constexpr size_t kZcFlags = 48;             // __u32 zc_flags: bit 0 on, bit 1 raw READs, bit 2 no-GUP on
+inline constexpr size_t kMailboxBytes = 64;        // what we read
+}  // namespace zc_mailbox
+
+class ZeroCopyWindow {
+ public:
+  enum class BufferKind { kCopied, kMapped, kMappedNoGup };
+
+  // Reads the mailbox at the start of the UIO map of map_len bytes. A window
+  // that does not fit inside the map is ignored (and described as such).
+  void attach(const void* mailbox, size_t map_len);
+
+  bool present() const { return present_; }
+  BufferKind classify(const void* buffer) const noexcept;
+  // Counts one command by its first buffer. Called from one thread only.
+  void count(const iovec* iov, size_t iov_cnt) noexcept;
+  std::string describe() const;
+
+  uint64_t copied() const { return copied_.load(std::memory_order_relaxed); }
+  uint64_t mapped() const { return mapped_.load(std::memory_order_relaxed); }
+  uint64_t mapped_nogup() const { return mapped_nogup_.load(std::memory_order_relaxed); }
+
+ private:
+  bool present_ = false;
+  std::string problem_;  // why a capability flag was not honoured
+  uintptr_t window_begin_ = 0, nogup_begin_ = 0, window_end_ = 0;
+  uint32_t slot_bytes_ = 0, min_len_ = 0, zc_flags_ = 0;
+  std::atomic<uint64_t> copied_{0}, mapped_{0}, mapped_nogup_{0};
+};
+
+}  // namespace tcmu_switch

@@ -1,0 +1,294 @@
+// handler_switch.so: the tcmu-runner plugin for `user:switch` LUNs.
+//
+// This file only translates. tcmu-runner's callouts become calls on a core
+// SwitchDevice (handler/core), whose engine completes commands from its own
+// worker threads through tcmur_cmd_complete(). It shows, in order: the
+// per-device state, logging, cfgstring checks, open/close, the I/O callouts,
+// reconfig, and the handler table with handler_init.
+//
+// The handler runs with nr_threads = 0: callouts come from the runner's
+// per-device command thread, queue their pieces and return at once
+// (tcmu-runner-abi.md section 5.3).
+
+#include <pthread.h>
+#include <scsi/scsi.h>  // WRITE_10, WRITE_12 (scsi_defs.h has only WRITE_16)
+#include <stdint.h>
+#include <sys/uio.h>
+
+extern "C" {
+#include "libtcmu.h"
+#include "libtcmu_common.h"
+#include "libtcmu_log.h"
+#include "scsi_defs.h"
+#include "tcmu-runner.h"
+// tcmur_device.h cannot be included from C++ (a parameter is named `private`).
+void tcmur_dev_set_private(struct tcmu_device* dev, void* priv);
+void* tcmur_dev_get_private(struct tcmu_device* dev);
+}
+// libtcmu_common.h defines these as function-like macros; they break <algorithm>.
+#undef min
+#undef max
+#undef round_up
+#undef round_down
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "device_config.h"
+#include "switch_device.h"
+#include "zero_copy.h"
+
+namespace {
+
+using tcmu_switch::DeviceConfig;
+using tcmu_switch::IoStatus;
+using tcmu_switch::LogLevel;
+using tcmu_switch::Result;
+using tcmu_switch::Status;
+
+// ---- per-device state -------------------------------------------------------
+
+class TcmuReporter final : public tcmu_switch::Reporter {
+ public:
+  explicit TcmuReporter(tcmu_device* dev) : dev_(dev) {}
+  void report(LogLevel level, const std::string& message) noexcept override {
+    switch (level) {
+      case LogLevel::kError: tcmu_dev_err(dev_, "%s\n", message.c_str()); break;
+      case LogLevel::kWarning: tcmu_dev_warn(dev_, "%s\n", message.c_str()); break;
+      case LogLevel::kInfo: tcmu_dev_info(dev_, "%s\n", message.c_str()); break;
+      case LogLevel::kDebug: tcmu_dev_dbg(dev_, "%s\n", message.c_str()); break;
+    }
+  }
+
+ private:
+  tcmu_device* dev_;
+};
+
+int to_tcmu_status(IoStatus status) {
+  switch (status) {
+    case IoStatus::kOk: return TCMU_STS_OK;
+    case IoStatus::kBusy: return TCMU_STS_NO_RESOURCE;  // TASK SET FULL: the initiator retries
+    case IoStatus::kReadError: return TCMU_STS_RD_ERR;
+    case IoStatus::kWriteError: return TCMU_STS_WR_ERR;
+    case IoStatus::kRange: return TCMU_STS_RANGE;
+    case IoStatus::kHardwareError: return TCMU_STS_HW_ERR;
+  }
+  return TCMU_STS_HW_ERR;
+}
+
+class TcmuSink final : public tcmu_switch::CommandSink {
+ public:
+  explicit TcmuSink(tcmu_device* dev) : dev_(dev) {}
+  void command_done(void* user, IoStatus status) noexcept override {
+    tcmur_cmd_complete(dev_, user, to_tcmu_status(status));
+  }
+
+ private:
+  tcmu_device* dev_;
+};
+
+struct SwitchState {
+  explicit SwitchState(tcmu_device* dev) : reporter(dev), sink(dev) {}
+  TcmuReporter reporter;
+  TcmuSink sink;
+  tcmu_switch::ZeroCopyWindow zero_copy;
+  std::unique_ptr<tcmu_switch::SwitchDevice> device;
+};
+
+SwitchState* state_of(tcmu_device* dev) { return static_cast<SwitchState*>(tcmur_dev_get_private(dev)); }
+
+// tcmu-runner pthread_cancel()s the command thread when a device goes away; a
+// cancellation point inside a noexcept callout would terminate the process.
+class NoCancel {
+ public:
+  NoCancel() { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old_); }
+  ~NoCancel() { pthread_setcancelstate(old_, nullptr); }
+
+ private:
+  int old_ = 0;
+};
+
+// ---- configuration ------------------------------------------------------------
+
+Result<DeviceConfig> load_config_for(const char* cfgstring) {
+  auto path = tcmu_switch::config_path_from_cfgstring(cfgstring);
+  if (!path.ok()) return path.status();
+  return tcmu_switch::load_device_config(path.value());
+}
+
+char* malloc_copy(const std::string& s) { return strdup(s.c_str()); }  // the runner free()s it
+
+bool switch_check_config(const char* cfgstring, char** reason) noexcept {
+  try {
+    auto config = load_config_for(cfgstring);
+    if (config.ok()) return true;
+    if (reason != nullptr) *reason = malloc_copy(config.status().message());
+  } catch (...) {
+    if (reason != nullptr) *reason = malloc_copy("out of memory");
+  }
+  return false;
+}
+
+// ---- open / close ---------------------------------------------------------------
+
+void attach_zero_copy(tcmu_device* dev, tcmu_switch::ZeroCopyWindow& window) {
+  void* base = nullptr;
+  size_t len = 0;
+  off_t offset = 0;
+  char* name = tcmu_dev_get_memory_info(dev, &base, &len, &offset);
+  std::free(name);  // the runner's own malloc'd copy
+  window.attach(base, len);
+}
+
+Status check_block_geometry(const DeviceConfig& config, uint32_t block_size) {
+  if ((config.region_sectors * tcmu_switch::kSectorBytes) % block_size != 0)
+    return Status::error("region of " + std::to_string(config.region_sectors) +
+                         " sectors is not a multiple of the block size " + std::to_string(block_size));
+  return {};
+}
+
+// UNMAPs arrive split at region boundaries, each descriptor within one path.
+void advertise_unmap(tcmu_device* dev, const DeviceConfig& config, uint32_t block_size) {
+  const auto region_blocks = static_cast<uint32_t>(config.region_sectors * tcmu_switch::kSectorBytes / block_size);
+  tcmu_dev_set_opt_unmap_gran(dev, region_blocks, true);
+  tcmu_dev_set_unmap_gran_align(dev, 0);
+  tcmu_dev_set_max_unmap_len(dev, tcmu_dev_get_max_xfer_len(dev));
+}
+
+int switch_open(tcmu_device* dev, bool reopen) noexcept {
+  try {
+    auto state = std::make_unique<SwitchState>(dev);
+    auto config = load_config_for(tcmu_dev_get_cfgstring(dev));
+    const uint32_t block_size = tcmu_dev_get_block_size(dev);
+    Status s = config.ok() ? check_block_geometry(config.value(), block_size) : config.status();
+    if (!s.ok()) {
+      tcmu_dev_err(dev, "%s\n", s.message().c_str());
+      return -EINVAL;
+    }
+    tcmu_switch::DeviceLimits limits;
+    limits.size_bytes = tcmu_dev_get_num_lbas(dev) * block_size;
+    limits.max_xfer_bytes = uint64_t{tcmu_dev_get_max_xfer_len(dev)} * block_size;
+    auto device = tcmu_switch::SwitchDevice::open(config.value(), limits, state->sink, state->reporter);
+    if (!device.ok()) {
+      tcmu_dev_err(dev, "%s\n", device.status().message().c_str());
+      return -EINVAL;
+    }
+    state->device = std::move(device).value();
+    attach_zero_copy(dev, state->zero_copy);
+    state->reporter.report(LogLevel::kInfo, state->zero_copy.describe());
+    advertise_unmap(dev, config.value(), block_size);
+    // Durability then comes from SYNCHRONIZE CACHE, which reaches every path.
+    tcmu_dev_set_write_cache_enabled(dev, true);
+    tcmur_dev_set_private(dev, state.release());
+    if (reopen) tcmu_dev_info(dev, "reopened\n");
+    return 0;
+  } catch (const std::exception& e) {
+    tcmu_dev_err(dev, "open failed: %s\n", e.what());
+    return -ENOMEM;
+  }
+}
+
+void switch_close(tcmu_device* dev) noexcept {
+  delete state_of(dev);  // the runner has drained every command
+  tcmur_dev_set_private(dev, nullptr);
+}
+
+// ---- the I/O callouts -------------------------------------------------------------
+
+// WRITE(10/12/16) carry FUA in byte 1, bit 3; tcmu-runner itself ignores it.
+bool has_fua(const tcmur_cmd* cmd) {
+  const uint8_t* cdb = cmd->lib_cmd->cdb;
+  const bool write_10_12_16 = cdb[0] == WRITE_10 || cdb[0] == WRITE_12 || cdb[0] == WRITE_16;
+  return write_10_12_16 && (cdb[1] & 0x08) != 0;
+}
+
+int queued(SwitchState* state, tcmur_cmd* cmd, IoStatus status) {
+  state->zero_copy.count(cmd->lib_cmd->iovec, cmd->lib_cmd->iov_cnt);
+  return to_tcmu_status(status);  // OK: the runner waits for tcmur_cmd_complete()
+}
+
+int switch_read(tcmu_device* dev, tcmur_cmd* cmd, iovec* iov, size_t iov_cnt, size_t len, off_t off) noexcept {
+  NoCancel no_cancel;
+  SwitchState* state = state_of(dev);
+  return queued(state, cmd, state->device->read(cmd, iov, iov_cnt, static_cast<uint64_t>(off), len));
+}
+
+int switch_write(tcmu_device* dev, tcmur_cmd* cmd, iovec* iov, size_t iov_cnt, size_t len, off_t off) noexcept {
+  NoCancel no_cancel;
+  SwitchState* state = state_of(dev);
+  return queued(state, cmd, state->device->write(cmd, iov, iov_cnt, static_cast<uint64_t>(off), len, has_fua(cmd)));
+}
+
+int switch_flush(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
+  NoCancel no_cancel;
+  return to_tcmu_status(state_of(dev)->device->flush(cmd));
+}
+
+int switch_unmap(tcmu_device* dev, tcmur_cmd* cmd, uint64_t off, uint64_t len) noexcept {
+  NoCancel no_cancel;
+  return to_tcmu_status(state_of(dev)->device->unmap(cmd, off, len));
+}
+
+// ---- reconfig: the live reload channel ----------------------------------------------
+
+Status reconfigure(tcmu_device* dev, SwitchState& state, const tcmulib_cfg_info& cfg) {
+  switch (cfg.type) {
+    case TCMULIB_CFG_DEV_CFGSTR: {
+      auto config = load_config_for(cfg.data.dev_cfgstring);
+      if (!config.ok()) return config.status();
+      return state.device->reload(config.value());
+    }
+    case TCMULIB_CFG_DEV_SIZE:
+      return state.device->resize(cfg.data.dev_size);
+    case TCMULIB_CFG_WRITE_CACHE:
+      tcmu_dev_set_write_cache_enabled(dev, cfg.data.write_cache);
+      return {};
+  }
+  return Status::error("unknown reconfig type " + std::to_string(static_cast<int>(cfg.type)));
+}
+
+int switch_reconfig(tcmu_device* dev, tcmulib_cfg_info* cfg) noexcept {
+  try {
+    Status s = reconfigure(dev, *state_of(dev), *cfg);
+    if (s.ok()) return 0;
+    tcmu_dev_err(dev, "reconfig refused, nothing changed: %s\n", s.message().c_str());
+    return -EINVAL;
+  } catch (const std::exception& e) {
+    tcmu_dev_err(dev, "reconfig failed, nothing changed: %s\n", e.what());
+    return -ENOMEM;
+  }
+}
+
+// ---- the handler table ----------------------------------------------------------------
+
+constexpr char kCfgDesc[] =
+    "switch/<absolute path of a device config file>. The file (GLib key file) names region_sectors, "
+    "mode (placement|multipath), an optional table (dm-switch set_region_mappings text or a switchtab "
+    "binary), default (round-robin|path:N), engine (auto|io_uring|sync) and one [path.N] group per "
+    "backend with device= and offset=. See config/ in tcmu-switch for examples.";
+
+tcmur_handler switch_handler;
+
+}  // namespace
+
+// Entry point must be named "handler_init".
+extern "C" __attribute__((visibility("default"))) int handler_init(void) {
+  // Field by field: C++ designated initializers must follow declaration order
+  // and the struct has many fields we leave zero.
+  switch_handler.name = "Region switch over N backend paths (tcmu-switch)";
+  switch_handler.subtype = tcmu_switch::kSubtype.data();
+  switch_handler.cfg_desc = kCfgDesc;
+  switch_handler.check_config = switch_check_config;
+  switch_handler.reconfig = switch_reconfig;
+  switch_handler.open = switch_open;
+  switch_handler.close = switch_close;
+  switch_handler.nr_threads = 0;
+  switch_handler.read = switch_read;
+  switch_handler.write = switch_write;
+  switch_handler.flush = switch_flush;
+  switch_handler.unmap = switch_unmap;
+  return tcmur_register_handler(&switch_handler);
+}

@@ -1,0 +1,110 @@
+#include "device_config.h"
+
+#include <gtest/gtest.h>
+
+namespace tcmu_switch {
+namespace {
+
+constexpr char kGood[] = R"(
+[device]
+region_sectors = 128
+mode = multipath
+table = lun0.table
+default = path:2
+engine = sync
+workers = 3
+[path.0]
+device = /dev/ram0
+[path.1]
+device = /dev/ram1
+offset = 1048576
+name = right
+[path.2]
+device = /srv/lun0.img
+)";
+
+Result<DeviceConfig> parse(const std::string& text) { return parse_device_config(text, "t.conf", "/etc/ts"); }
+
+std::string error_of(const std::string& text) {
+  auto c = parse(text);
+  EXPECT_FALSE(c.ok());
+  return c.status().message();
+}
+
+TEST(DeviceConfigTest, ParsesEveryKey) {
+  auto c = parse(kGood);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->region_sectors, 128u);
+  EXPECT_EQ(c->mode, Mode::kMultipath);
+  EXPECT_EQ(c->table_path, "/etc/ts/lun0.table");
+  EXPECT_EQ(c->default_mapping, DefaultMapping::fixed(2));
+  EXPECT_EQ(c->engine, EngineKind::kSync);
+  EXPECT_EQ(c->nr_workers, 3u);
+  ASSERT_EQ(c->nr_paths(), 3u);
+  EXPECT_EQ(c->paths[1].offset_bytes, 1048576u);
+  EXPECT_EQ(c->paths[1].name, "right");
+  EXPECT_EQ(c->paths[0].name, "path0");
+  EXPECT_EQ(c->geometry(1 << 20).nr_regions, 16u);
+}
+
+TEST(DeviceConfigTest, DefaultsArePlacementRoundRobinAuto) {
+  auto c = parse("[device]\nregion_sectors=7\n[path.0]\ndevice=/x\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->mode, Mode::kPlacement);
+  EXPECT_EQ(c->default_mapping, DefaultMapping::round_robin());
+  EXPECT_EQ(c->engine, EngineKind::kAuto);
+  EXPECT_TRUE(c->table_path.empty());
+}
+
+TEST(DeviceConfigTest, RejectsUnknownKeyNamingIt) {
+  EXPECT_EQ(error_of("[device]\nregion_sectors=8\nregoin=1\n[path.0]\ndevice=/x\n"),
+            "config t.conf: [device]: unknown key \"regoin\"");
+}
+
+TEST(DeviceConfigTest, RejectsUnknownGroup) {
+  EXPECT_EQ(error_of("[device]\nregion_sectors=8\n[paths.0]\ndevice=/x\n"),
+            "config t.conf: unknown group [paths.0]");
+}
+
+TEST(DeviceConfigTest, RejectsGapInPathNumbers) {
+  EXPECT_NE(error_of("[device]\nregion_sectors=8\n[path.0]\ndevice=/x\n[path.2]\ndevice=/y\n")
+                .find("without gaps, found [path.2]"),
+            std::string::npos);
+}
+
+TEST(DeviceConfigTest, RejectsBadValuesNamingKeyAndValue) {
+  EXPECT_NE(error_of("[device]\nregion_sectors=0\n[path.0]\ndevice=/x\n").find("region_sectors is 0"), std::string::npos);
+  EXPECT_NE(error_of("[device]\nregion_sectors=12x\n[path.0]\ndevice=/x\n").find("\"12x\" is not an unsigned integer"),
+            std::string::npos);
+  EXPECT_NE(error_of("[device]\nregion_sectors=8\nmode=fast\n[path.0]\ndevice=/x\n").find("mode \"fast\""),
+            std::string::npos);
+  EXPECT_NE(error_of("[device]\nregion_sectors=8\ndefault=path:1\n[path.0]\ndevice=/x\n")
+                .find("default path:1 >= nr_paths 1"),
+            std::string::npos);
+  EXPECT_NE(error_of("[device]\nregion_sectors=8\n[path.0]\ndevice=rel/x\n").find("not an absolute path"),
+            std::string::npos);
+  EXPECT_NE(error_of("[device]\nregion_sectors=8\n[path.0]\ndevice=/x\noffset=100\n").find("not a multiple of 512"),
+            std::string::npos);
+  EXPECT_NE(error_of("[device]\nregion_sectors=8\nworkers=0\n[path.0]\ndevice=/x\n").find("workers 0 is not in 1..64"),
+            std::string::npos);
+  EXPECT_NE(error_of("[device]\nregion_sectors=8\n").find("at least one path"), std::string::npos);
+  EXPECT_NE(error_of("region_sectors=8").find("config t.conf:"), std::string::npos);
+}
+
+TEST(DeviceConfigTest, CfgstringNamesTheConfigFile) {
+  EXPECT_EQ(config_path_from_cfgstring("switch//etc/ts/a.conf").value(), "/etc/ts/a.conf");
+  EXPECT_EQ(config_path_from_cfgstring("switch/etc/ts/a.conf").value(), "/etc/ts/a.conf");
+  EXPECT_EQ(config_path_from_cfgstring("switch//etc/a.conf;tcmur_cmd_time_out=5").value(), "/etc/a.conf");
+  EXPECT_NE(config_path_from_cfgstring("file//x").status().message().find("does not start with \"switch/\""),
+            std::string::npos);
+  EXPECT_NE(config_path_from_cfgstring("switch/").status().message().find("names no config file"), std::string::npos);
+}
+
+TEST(DeviceConfigTest, LoadReportsMissingFile) {
+  auto c = load_device_config("/nonexistent/x.conf");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("/nonexistent/x.conf"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tcmu_switch

@@ -1,0 +1,86 @@
+#include "io_split.h"
+
+#include <gtest/gtest.h>
+
+#include <tuple>
+#include <vector>
+
+#include "fixed_pool.h"
+#include "mpmc_queue.h"
+
+namespace tcmu_switch {
+namespace {
+
+using Piece = std::tuple<uint64_t, uint64_t, uint64_t>;
+
+std::vector<Piece> split(uint64_t region_bytes, uint64_t off, uint64_t len) {
+  std::vector<Piece> out;
+  for_each_region_piece(region_bytes, off, len, [&](uint64_t r, uint64_t o, uint64_t l) { out.emplace_back(r, o, l); });
+  EXPECT_EQ(out.size(), count_region_pieces(region_bytes, off, len));
+  return out;
+}
+
+TEST(IoSplitTest, IoInsideOneRegionIsOnePiece) {
+  EXPECT_EQ(split(65536, 4096, 8192), (std::vector<Piece>{{0, 4096, 8192}}));
+}
+
+TEST(IoSplitTest, WriteSpanningTwoRegionsBecomesTwoPieces) {
+  EXPECT_EQ(split(65536, 61440, 8192), (std::vector<Piece>{{0, 61440, 4096}, {1, 65536, 4096}}));
+}
+
+TEST(IoSplitTest, NonPowerOfTwoRegionsSplitExactly) {
+  EXPECT_EQ(split(1536, 1024, 4096),
+            (std::vector<Piece>{{0, 1024, 512}, {1, 1536, 1536}, {2, 3072, 1536}, {3, 4608, 512}}));
+}
+
+TEST(IoSplitTest, EmptyIoHasNoPieces) { EXPECT_TRUE(split(512, 0, 0).empty()); }
+
+TEST(IovecCursorTest, SlicesAcrossIovecBoundaries) {
+  char a[100], b[50];
+  iovec iov[] = {{a, 100}, {b, 50}};
+  IovecCursor cur(iov, 2);
+  iovec out[4];
+  ASSERT_EQ(cur.take(60, out, 4), 1u);
+  EXPECT_EQ(out[0].iov_base, a);
+  EXPECT_EQ(out[0].iov_len, 60u);
+  ASSERT_EQ(cur.take(70, out, 4), 2u);
+  EXPECT_EQ(out[0].iov_base, a + 60);
+  EXPECT_EQ(out[0].iov_len, 40u);
+  EXPECT_EQ(out[1].iov_base, b);
+  EXPECT_EQ(out[1].iov_len, 30u);
+  EXPECT_EQ(cur.take(21, out, 4), 0u) << "only 20 bytes are left";
+}
+
+TEST(IovecCursorTest, RefusesWhenOutOfRoom) {
+  char a[10], b[10];
+  iovec iov[] = {{a, 10}, {b, 10}};
+  IovecCursor cur(iov, 2);
+  iovec out[1];
+  EXPECT_EQ(cur.take(20, out, 1), 0u);
+}
+
+TEST(FixedPoolTest, EmptyPoolAnswersNullAndRecycles) {
+  FixedPool<int> pool(2, [](int& v, size_t i) { v = static_cast<int>(i); });
+  int* a = pool.acquire();
+  int* b = pool.acquire();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(pool.acquire(), nullptr);
+  pool.release(a);
+  EXPECT_EQ(pool.acquire(), a);
+}
+
+TEST(MpmcQueueTest, FullQueueRefusesAndKeepsOrder) {
+  MpmcQueue<int> q(4);
+  for (int i = 0; i < 4; i++) EXPECT_TRUE(q.push(i));
+  EXPECT_FALSE(q.push(9));
+  int v = -1;
+  for (int i = 0; i < 4; i++) {
+    ASSERT_TRUE(q.pop(v));
+    EXPECT_EQ(v, i);
+  }
+  EXPECT_FALSE(q.pop(v));
+}
+
+}  // namespace
+}  // namespace tcmu_switch
