@@ -6,6 +6,8 @@
 // Exit status: 0 success (diff: identical), 1 diff found differences,
 // 2 usage or input error. Errors go to stderr and name the file and the
 // position in it.
+#include <cctype>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -123,6 +125,14 @@ Result<uint64_t> parse_number(const std::string& option, const std::string& text
   return v;
 }
 
+// For 32-bit fields (path counts and numbers): refuses rather than truncates.
+Result<uint32_t> parse_number32(const std::string& option, const std::string& text) {
+  Result<uint64_t> n = parse_number(option, text);
+  if (!n.ok()) return n.status();
+  if (n.value() > UINT32_MAX) return usage_error(option + ": " + text + " is too large");
+  return static_cast<uint32_t>(n.value());
+}
+
 // BYTES with an optional binary suffix: 100G is 100 GiB.
 Result<uint64_t> parse_size(const std::string& option, const std::string& text) {
   static const std::string kSuffixes = "KMGT";
@@ -145,9 +155,9 @@ Result<uint64_t> parse_size(const std::string& option, const std::string& text) 
 Result<DefaultMapping> parse_default(const std::string& text) {
   if (text == "round-robin") return DefaultMapping::round_robin();
   if (text.starts_with("path:")) {
-    Result<uint64_t> path = parse_number("--default", text.substr(5));
+    Result<uint32_t> path = parse_number32("--default", text.substr(5));
     if (!path.ok()) return path.status();
-    return DefaultMapping::fixed(static_cast<uint32_t>(std::min<uint64_t>(path.value(), UINT32_MAX)));
+    return DefaultMapping::fixed(path.value());
   }
   return usage_error("--default: \"" + text + "\" is neither round-robin nor path:N");
 }
@@ -162,9 +172,9 @@ Result<std::optional<TableGeometry>> geometry_from(const Args& args) {
   if (args.has("--regions") == args.has("--size"))
     return usage_error("the geometry needs exactly one of --regions and --size");
   TableGeometry g;
-  Result<uint64_t> paths = parse_number("--paths", args.value("--paths"));
+  Result<uint32_t> paths = parse_number32("--paths", args.value("--paths"));
   if (!paths.ok()) return paths.status();
-  g.nr_paths = static_cast<uint32_t>(std::min<uint64_t>(paths.value(), UINT32_MAX));
+  g.nr_paths = paths.value();
   Result<uint64_t> sectors = parse_number("--region-sectors", args.value("--region-sectors"));
   if (!sectors.ok()) return sectors.status();
   g.region_sectors = sectors.value();
@@ -404,9 +414,9 @@ Result<int> cmd_generate(const std::vector<std::string>& argv) {
   if (binary && !args->has("--region-sectors")) return usage_error("--binary needs --region-sectors");
   if (binary && !args->has("-o")) return usage_error("--binary needs -o FILE");
   TableGeometry g;
-  Result<uint64_t> paths = parse_number("--paths", args->value("--paths"));
+  Result<uint32_t> paths = parse_number32("--paths", args->value("--paths"));
   if (!paths.ok()) return paths.status();
-  g.nr_paths = static_cast<uint32_t>(std::min<uint64_t>(paths.value(), UINT32_MAX));
+  g.nr_paths = paths.value();
   Result<uint64_t> regions = parse_number("--regions", args->value("--regions"));
   if (!regions.ok()) return regions.status();
   g.nr_regions = regions.value();
