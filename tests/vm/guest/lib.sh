@@ -252,11 +252,12 @@ remove_loop_lun() {
 
 # targetcli_batch CMD...: one targetcli process for all commands (each start
 # costs seconds under TCG). targetcli carries on after a failed command and
-# still exits 0, but it writes errors, and only errors, to stderr.
+# still exits 0, but it writes errors, and only errors, to stderr (once
+# Python's warnings, such as rtslib's about its dbroot, are silenced).
 targetcli_batch() {
   local out=$WORK/targetcli.out err=$WORK/targetcli.err
   printf '%s\n' "set global color_mode=false" "set global auto_save_on_exit=false" "$@" exit |
-    targetcli > "$out" 2> "$err" || true
+    PYTHONWARNINGS=ignore targetcli > "$out" 2> "$err" || true
   # awk, not sed: it ends the prompt left without a newline at exit.
   awk '{ print "targetcli| " $0 }' "$out"
   awk '{ print "targetcli error| " $0 }' "$err"
@@ -322,13 +323,15 @@ fio_fill() {
 
 # switch_config FILE MODE REGION_SECTORS TABLE DEVICE...: writes a device
 # config (GLib key file) with one path per DEVICE at offset 0; TABLE may be
-# empty (every region then takes the round-robin default).
+# empty (every region then takes the round-robin default). The I/O engine is
+# the handler's choice unless VMTEST_SWITCH_ENGINE (io_uring, sync) forces it.
 switch_config() {
   local file=$1 mode=$2 sectors=$3 table=$4 dev i=0
   shift 4
   mkdir -p "$(dirname "$file")"
   {
-    printf '[device]\nregion_sectors=%s\nmode=%s\ndefault=round-robin\n' "$sectors" "$mode"
+    printf '[device]\nregion_sectors=%s\nmode=%s\ndefault=round-robin\nengine=%s\n' \
+      "$sectors" "$mode" "${VMTEST_SWITCH_ENGINE:-auto}"
     [ -z "$table" ] || printf 'table=%s\n' "$table"
     for dev in "$@"; do
       printf '\n[path.%d]\ndevice=%s\noffset=0\nname=%s\n' "$i" "$dev" "$(basename "$dev")"

@@ -23,12 +23,24 @@ set -a
 set +a
 
 echo "stage2: $(cut -d' ' -f1 /proc/uptime) s: running $VMTEST_NAME"
-bash "$share/scenario.sh"
+# Our own limit, inside the host's: a hung scenario still leaves its logs.
+timeout -k 10 "$VMTEST_GUEST_TIMEOUT" bash "$share/scenario.sh"
 rc=$?
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+  echo "FAIL: $VMTEST_NAME: timed out after $VMTEST_GUEST_TIMEOUT s in the guest" |
+    tee -a "$VMTEST_RESULTS/summary"
+  dmesg > "$VMTEST_RESULTS/dmesg.txt"
+  cp /run/vmtest/log/* "$VMTEST_RESULTS/" 2> /dev/null
+  rc=124
+fi
 echo "stage2: $(cut -d' ' -f1 /proc/uptime) s: $VMTEST_NAME exited $rc"
 echo "$rc" > "$share/rc"
 sync
 # Power-off is asynchronous; if PID 1 dies first, panic=-1 and -no-reboot
-# end qemu anyway, and rc is already on the share.
+# end qemu anyway, and rc is already on the share. Power-off shuts devices
+# down and can hang on a LUN whose handler no longer answers: then an
+# immediate reboot, which -no-reboot turns into the end of qemu.
 echo o > /proc/sysrq-trigger
+sleep 10
+echo b > /proc/sysrq-trigger
 sleep 30
