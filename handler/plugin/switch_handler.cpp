@@ -38,6 +38,7 @@ void* tcmur_dev_get_private(struct tcmu_device* dev);
 #include <string>
 
 #include "device_config.h"
+#include "device_object.h"
 #include "switch_device.h"
 #include "zero_copy.h"
 
@@ -96,6 +97,7 @@ struct SwitchState {
   TcmuSink sink;
   tcmu_switch::ZeroCopyWindow zero_copy;
   std::unique_ptr<tcmu_switch::SwitchDevice> device;
+  std::unique_ptr<tcmu_switch::control::DeviceObject> control;  // null without a system bus; goes before device
 };
 
 SwitchState* state_of(tcmu_device* dev) { return static_cast<SwitchState*>(tcmur_dev_get_private(dev)); }
@@ -177,6 +179,7 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
       return -EINVAL;
     }
     state->device = std::move(device).value();
+    state->control = tcmu_switch::control::export_device(tcmu_dev_get_uio_name(dev), *state->device, state->reporter);
     attach_zero_copy(dev, state->zero_copy);
     state->reporter.report(LogLevel::kInfo, state->zero_copy.describe());
     advertise_unmap(dev, config.value(), block_size);
