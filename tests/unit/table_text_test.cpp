@@ -314,5 +314,31 @@ TEST(TableTextTest, EveryCompactLineIsAStandaloneDmSwitchMessage) {
   EXPECT_TRUE(rebuilt->same_mapping(*t));
 }
 
+TEST(TableTextTest, MutatedTextIsEitherAppliedOrRejectedWithoutChangingTheTable) {
+  const std::string valid = "# t\n0:0 :1 :2 R3,20 40:2 r1,4\nset_region_mappings 7:1 :0 \\\n:2\n";
+  const std::string alphabet = "0123456789abcdefRr:, \n\t#\\xg";
+  std::mt19937_64 rng(11);
+  int rejected = 0;
+  for (int i = 0; i < 5000; i++) {
+    std::string text = valid;
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 3); k < n; k++)
+      text[rng() % text.size()] = alphabet[rng() % alphabet.size()];
+    auto t = RegionTable::create(geometry(3, 0x50)).value();
+    t->set_unchecked(0x4f, 1);
+    const std::vector<uint32_t> before = paths(*t, 0, 0x50);
+    Status s = apply_text(text, *t);
+    if (!s.ok()) {
+      rejected++;
+      ASSERT_EQ(s.message().rfind("line ", 0), 0u) << s.message();
+      ASSERT_EQ(paths(*t, 0, 0x50), before) << text;
+    } else {
+      auto fresh = parse_table_text(text, geometry(3, 0x50));
+      ASSERT_TRUE(fresh.ok()) << text;
+      for (uint32_t p : paths(*t, 0, 0x50)) ASSERT_LT(p, 3u);
+    }
+  }
+  EXPECT_GT(rejected, 1000);
+}
+
 }  // namespace
 }  // namespace tcmu_switch
