@@ -11,9 +11,10 @@
 #
 # Layout under the build directory (default <repo>/.deps/kbuild, override with
 # --dir or KBUILD_DIR; keep it out of /tmp, which the QEMU guest does not see):
-#   linux-<version>/   source tree, the series applied with quilt (.pc/)
-#   out-ci/ out-debug/ out-stock/ out-check/   object trees (make O=...)
-#   ccache/            CCACHE_DIR unless set
+#   linux-<version>-<variant>/  one tree per variant (ci, debug, stock, check),
+#                    series applied with quilt (.pc/), built in place so that
+#                    ccache hits across trees (no debug info: cwd not hashed)
+#   ccache/          CCACHE_DIR unless set
 # The last line printed is the path of the bzImage (not for --check-series).
 set -euo pipefail
 
@@ -64,7 +65,8 @@ command -v ccache >/dev/null && cc="ccache gcc"
 # Source tree: extract once, keep it.
 version=$(tar -xJOf "$tarball" linux-source-6.1/Makefile |
 	  awk '/^VERSION/{v=$3} /^PATCHLEVEL/{p=$3} /^SUBLEVEL/{s=$3} END{print v"."p"."s}')
-src=$kbuild/linux-$version
+[ "$check_series" -eq 0 ] || variant=check
+src=$kbuild/linux-$version-$variant
 if [ ! -f "$src/Makefile" ]; then
 	log "extracting $tarball ($version) into $src"
 	rm -rf "$src.tmp"
@@ -105,15 +107,13 @@ apply_series() {
 	log "applied $want of $(series_count) patches to linux-$version"
 }
 
-# Configure object tree $1 from tinyconfig plus the given fragments.
+# Configure the tree from tinyconfig plus the given fragments.
 configure() {
-	local out=$1 frag
-	shift
-	mkdir -p "$out"
-	make -s -C "$src" O="$out" ARCH=x86_64 tinyconfig >/dev/null
-	(cd "$out" && ARCH=x86_64 "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
-		"$out/.config" "$@" >/dev/null)
-	make -s -C "$src" O="$out" ARCH=x86_64 olddefconfig >/dev/null
+	local out=$src frag
+	make -s -C "$src" ARCH=x86_64 tinyconfig >/dev/null
+	(cd "$src" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m \
+		.config "$@" >/dev/null)
+	make -s -C "$src" ARCH=x86_64 olddefconfig >/dev/null
 	# Every =y/=value line of the fragments must survive olddefconfig.
 	for frag in "$@"; do
 		grep -E '^CONFIG_' "$frag" | while read -r line; do
@@ -124,12 +124,12 @@ configure() {
 }
 
 if [ "$check_series" -eq 1 ]; then
-	out=$kbuild/out-check
+	out=$src
 	n=$(series_count)
 	objs="drivers/target/target_core_user.o mm/memory.o"
 	apply_series 0
-	[ -f "$out/.config" ] || configure "$out" "$here/config/qemu-tcmu.config"
-	make -s -C "$src" O="$out" ARCH=x86_64 CC="$cc" -j"$jobs" prepare
+	[ -f "$src/.config" ] || configure "$here/config/qemu-tcmu.config"
+	make -s -C "$src" ARCH=x86_64 CC="$cc" -j"$jobs" prepare
 	failed=0
 	for k in $(seq 0 "$n"); do
 		apply_series "$k"
@@ -137,7 +137,7 @@ if [ "$check_series" -eq 1 ]; then
 			grep -vE '^[[:space:]]*(#|$)' "$here/series" | sed -n "${k}p")
 		logf=$out/prefix-$k.log
 		# shellcheck disable=SC2086
-		if make -C "$src" O="$out" ARCH=x86_64 CC="$cc" -j"$jobs" $objs >"$logf" 2>&1; then
+		if make -C "$src" ARCH=x86_64 CC="$cc" -j"$jobs" $objs >"$logf" 2>&1; then
 			if grep -q 'warning:' "$logf"; then
 				echo "WARN prefix $k $name: builds with warnings ($logf)"
 				failed=1
@@ -159,18 +159,18 @@ stock) apply_series 0; frags=("$here/config/qemu-tcmu.config") ;;
 ci) apply_series all; frags=("$here/config/qemu-tcmu.config") ;;
 debug) apply_series all; frags=("$here/config/qemu-tcmu.config" "$here/config/debug.config") ;;
 esac
-out=$kbuild/out-$variant
+out=$src
 
 # Reconfigure only when a fragment changed, so incremental builds stay fast.
 fragsum=$(cat "${frags[@]}" | sha256sum)
 if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments.sha" 2>/dev/null)" != "$fragsum" ]; then
-	configure "$out" "${frags[@]}"
+	configure "${frags[@]}"
 	echo "$fragsum" >"$out/.fragments.sha"
 fi
 
 log "building $variant kernel in $out (-j$jobs, CC=$cc)"
 start=$(date +%s)
-make -C "$src" O="$out" ARCH=x86_64 CC="$cc" -j"$jobs" bzImage >"$out/build.log" 2>&1 ||
+make -C "$src" ARCH=x86_64 CC="$cc" -j"$jobs" bzImage >"$out/build.log" 2>&1 ||
 	{ tail -40 "$out/build.log" >&2; die "build failed, log: $out/build.log"; }
-log "built in $(( $(date +%s) - start )) s: $(make -s -C "$src" O="$out" kernelrelease)"
+log "built in $(( $(date +%s) - start )) s: $(make -s -C "$src" kernelrelease)"
 echo "$out/arch/x86/boot/bzImage"

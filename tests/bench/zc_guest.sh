@@ -6,11 +6,11 @@
 # Under TCG only the ratios of one run mean anything.
 #
 #   tests/bench/zc_guest.sh [--kernel BZIMAGE]
-# Default kernel: .deps/kbuild/out-ci/arch/x86/boot/bzImage
+# Default kernel: .deps/kbuild/linux-6.1.192-ci/arch/x86/boot/bzImage
 # (kmod-patches/build-kernel.sh). ZC_BENCH_SECONDS, ZC_BENCH_IODEPTH tune fio.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kernel=$top/.deps/kbuild/out-ci/arch/x86/boot/bzImage
+kernel=$top/.deps/kbuild/linux-6.1.192-ci/arch/x86/boot/bzImage
 if [ "${1:-}" = --kernel ]; then kernel=$2; fi
 [ -f "$kernel" ] || { echo "zc_guest.sh: no kernel at $kernel: run kmod-patches/build-kernel.sh" >&2; exit 2; }
 for v in ZC_BENCH_SECONDS ZC_BENCH_IODEPTH; do
