@@ -99,6 +99,9 @@ Status SwitchDevice::start() {
   auto engine = IoEngine::create(config_.engine, config_.nr_workers, path_ptrs_, nr_pieces, *this, reporter_);
   if (!engine.ok()) return engine.status();
   engine_ = std::move(engine).value();
+  const uint64_t nr_regions = config_.geometry(limits_.size_bytes).nr_regions;
+  while ((nr_regions - 1) >> bucket_shift_ >= kRegionBuckets) bucket_shift_++;
+  region_ios_ = std::make_unique<std::atomic<uint64_t>[]>(kRegionBuckets);
   prober_ = std::thread([this] { probe_loop(); });
   reporter_.report(LogLevel::kInfo, std::string("opened: ") + mode_name(config_.mode) + ", " +
                                         std::to_string(config_.nr_paths()) + " paths, " +
@@ -162,6 +165,7 @@ IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_
   if (offset_bytes > size || len_bytes > size - offset_bytes) return IoStatus::kRange;
   Command* cmd = begin_command(user);
   if (cmd == nullptr) return IoStatus::kBusy;
+  if (op == IoOp::kRead || op == IoOp::kWrite) zero_copy_.count(iov, iov_cnt);
 
   // One generation routes every piece of the command.
   TableSlot::Reader reader(*table_);
@@ -298,6 +302,11 @@ IoStatus SwitchDevice::error_status(IoOp op) {
 
 void SwitchDevice::account(Path& path, const IoRequest& req) {
   Path::Counters& c = path.counters();
+  if (req.op == IoOp::kRead || req.op == IoOp::kWrite) {
+    // A device grown by resize() counts its new regions in the last bucket.
+    const uint64_t bucket = std::min<uint64_t>(req.region_nr >> bucket_shift_, kRegionBuckets - 1);
+    region_ios_[bucket].fetch_add(1, std::memory_order_relaxed);
+  }
   switch (req.op) {
     case IoOp::kRead:
       c.reads.fetch_add(1, std::memory_order_relaxed);
@@ -452,9 +461,16 @@ DeviceConfig SwitchDevice::config() const {
 DeviceReport SwitchDevice::report() const {
   std::lock_guard<std::mutex> lock(control_mutex_);
   DeviceReport r{config_.source, config_.mode, engine_->kind(), engine_->nr_workers(), size_bytes_.load(),
-                 table_->generation(), {}, busy_.load(std::memory_order_relaxed)};
+                 table_->generation(), {}, busy_.load(std::memory_order_relaxed), zero_copy_.mapped(),
+                 zero_copy_.mapped_nogup(), zero_copy_.copied()};
   for (const auto& path : paths_) r.paths.push_back({path->config(), path->state(), path->direct(), path->stats()});
   return r;
+}
+
+RegionHistogram SwitchDevice::region_histogram() const {
+  RegionHistogram h{bucket_shift_, std::vector<uint64_t>(kRegionBuckets)};
+  for (size_t b = 0; b < kRegionBuckets; b++) h.ios[b] = region_ios_[b].load(std::memory_order_relaxed);
+  return h;
 }
 
 }  // namespace tcmu_switch

@@ -29,6 +29,7 @@
 #include "reporter.h"
 #include "status.h"
 #include "table_slot.h"
+#include "zero_copy.h"
 
 namespace tcmu_switch {
 
@@ -70,6 +71,13 @@ struct PathReport {
   PathStats stats;
 };
 
+// I/O per range of regions: bucket b counts pieces for regions
+// [b << bucket_shift, (b + 1) << bucket_shift).
+struct RegionHistogram {
+  uint32_t bucket_shift = 0;
+  std::vector<uint64_t> ios;
+};
+
 struct DeviceReport {
   std::string config_source;
   Mode mode;
@@ -79,6 +87,7 @@ struct DeviceReport {
   uint64_t generation;
   std::vector<PathReport> paths;
   uint64_t busy;  // commands refused because a pool was empty
+  uint64_t zc_mapped, zc_mapped_nogup, zc_copied;  // commands by how their data reached us
 };
 
 class SwitchDevice final : private IoCompletion {
@@ -111,6 +120,10 @@ class SwitchDevice final : private IoCompletion {
   Status set_path_state(uint32_t path_nr, PathState state);
   void set_path_state_listener(PathStateListener listener);
   DeviceReport report() const;
+  RegionHistogram region_histogram() const;
+  // The UIO map of a patched kernel may offer zero copy; see zero_copy.h.
+  void attach_zero_copy(const void* mailbox, size_t map_len) { zero_copy_.attach(mailbox, map_len); }
+  const ZeroCopyWindow& zero_copy() const { return zero_copy_; }
   DeviceConfig config() const;
   TableGeometry geometry() const;
 
@@ -156,6 +169,10 @@ class SwitchDevice final : private IoCompletion {
   std::atomic<uint32_t> next_worker_{0};
   std::atomic<uint64_t> busy_{0};
   PathStateListener listener_;
+  ZeroCopyWindow zero_copy_;
+  static constexpr size_t kRegionBuckets = 1024;
+  uint32_t bucket_shift_ = 0;
+  std::unique_ptr<std::atomic<uint64_t>[]> region_ios_;
 
   std::thread prober_;
   std::mutex prober_mutex_;

@@ -40,7 +40,6 @@ void* tcmur_dev_get_private(struct tcmu_device* dev);
 #include "device_config.h"
 #include "device_object.h"
 #include "switch_device.h"
-#include "zero_copy.h"
 
 namespace {
 
@@ -95,7 +94,6 @@ struct SwitchState {
   explicit SwitchState(tcmu_device* dev) : reporter(dev), sink(dev) {}
   TcmuReporter reporter;
   TcmuSink sink;
-  tcmu_switch::ZeroCopyWindow zero_copy;
   std::unique_ptr<tcmu_switch::SwitchDevice> device;
   std::unique_ptr<tcmu_switch::control::DeviceObject> control;  // null without a system bus; goes before device
 };
@@ -136,13 +134,13 @@ bool switch_check_config(const char* cfgstring, char** reason) noexcept {
 
 // ---- open / close ---------------------------------------------------------------
 
-void attach_zero_copy(tcmu_device* dev, tcmu_switch::ZeroCopyWindow& window) {
+void attach_zero_copy(tcmu_device* dev, tcmu_switch::SwitchDevice& device) {
   void* base = nullptr;
   size_t len = 0;
   off_t offset = 0;
   char* name = tcmu_dev_get_memory_info(dev, &base, &len, &offset);
   std::free(name);  // the runner's own malloc'd copy
-  window.attach(base, len);
+  device.attach_zero_copy(base, len);
 }
 
 Status check_block_geometry(const DeviceConfig& config, uint32_t block_size) {
@@ -180,8 +178,8 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
     }
     state->device = std::move(device).value();
     state->control = tcmu_switch::control::export_device(tcmu_dev_get_uio_name(dev), *state->device, state->reporter);
-    attach_zero_copy(dev, state->zero_copy);
-    state->reporter.report(LogLevel::kInfo, state->zero_copy.describe());
+    attach_zero_copy(dev, *state->device);
+    state->reporter.report(LogLevel::kInfo, state->device->zero_copy().describe());
     advertise_unmap(dev, config.value(), block_size);
     // Durability then comes from SYNCHRONIZE CACHE, which reaches every path.
     tcmu_dev_set_write_cache_enabled(dev, true);
@@ -208,21 +206,16 @@ bool has_fua(const tcmur_cmd* cmd) {
   return write_10_12_16 && (cdb[1] & 0x08) != 0;
 }
 
-int queued(SwitchState* state, tcmur_cmd* cmd, IoStatus status) {
-  state->zero_copy.count(cmd->lib_cmd->iovec, cmd->lib_cmd->iov_cnt);
-  return to_tcmu_status(status);  // OK: the runner waits for tcmur_cmd_complete()
-}
-
 int switch_read(tcmu_device* dev, tcmur_cmd* cmd, iovec* iov, size_t iov_cnt, size_t len, off_t off) noexcept {
   NoCancel no_cancel;
-  SwitchState* state = state_of(dev);
-  return queued(state, cmd, state->device->read(cmd, iov, iov_cnt, static_cast<uint64_t>(off), len));
+  // OK means queued: the runner then waits for tcmur_cmd_complete().
+  return to_tcmu_status(state_of(dev)->device->read(cmd, iov, iov_cnt, static_cast<uint64_t>(off), len));
 }
 
 int switch_write(tcmu_device* dev, tcmur_cmd* cmd, iovec* iov, size_t iov_cnt, size_t len, off_t off) noexcept {
   NoCancel no_cancel;
-  SwitchState* state = state_of(dev);
-  return queued(state, cmd, state->device->write(cmd, iov, iov_cnt, static_cast<uint64_t>(off), len, has_fua(cmd)));
+  return to_tcmu_status(
+      state_of(dev)->device->write(cmd, iov, iov_cnt, static_cast<uint64_t>(off), len, has_fua(cmd)));
 }
 
 int switch_flush(tcmu_device* dev, tcmur_cmd* cmd) noexcept {

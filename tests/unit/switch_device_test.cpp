@@ -180,6 +180,14 @@ TEST_P(SwitchDeviceTest, PlacementPutsEveryRegionOnItsPathOnly) {
   ASSERT_EQ(read(back, off, len), IoStatus::kOk);
   EXPECT_EQ(std::memcmp(back.bytes(), data.bytes(), len), 0);
   EXPECT_EQ(sink_.duplicates(), 0);
+
+  // 64 regions fit 1024 buckets one to one: regions 0..16 saw a write and a read.
+  const RegionHistogram h = device_->region_histogram();
+  EXPECT_EQ(h.bucket_shift, 0u);
+  EXPECT_EQ(h.ios[0], 2u);
+  EXPECT_EQ(h.ios[16], 2u);
+  EXPECT_EQ(h.ios[17], 0u);
+  EXPECT_EQ(device_->report().zc_copied, 2u);  // no zero-copy window attached
 }
 
 TEST_P(SwitchDeviceTest, EveryCommandCompletesExactlyOnceUnderLoad) {

@@ -1,0 +1,66 @@
+#include "zero_copy.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+namespace tcmu_switch {
+namespace {
+
+// A fake UIO map whose mailbox describes a window, as kmod-patches writes it.
+struct FakeMap {
+  explicit FakeMap(size_t len) : bytes(len, 0) {}
+  template <typename T>
+  void put(size_t off, T v) { std::memcpy(bytes.data() + off, &v, sizeof(v)); }
+  void offer(uint64_t zc_off, uint64_t zc_size, uint64_t nogup_off) {
+    put<uint16_t>(zc_mailbox::kFlagsOffset, zc_mailbox::kCapZeroCopy | 0x0f);
+    put<uint64_t>(zc_mailbox::kWindowOffset, zc_off);
+    put<uint64_t>(zc_mailbox::kWindowSize, zc_size);
+    put<uint64_t>(zc_mailbox::kNoGupOffset, nogup_off);
+    put<uint32_t>(zc_mailbox::kSlotSize, 1 << 20);
+    put<uint32_t>(zc_mailbox::kZcFlags, 1);
+  }
+  char* at(size_t off) { return bytes.data() + off; }
+  std::vector<char> bytes;
+};
+
+TEST(ZeroCopyWindowTest, StockMailboxMeansEverythingIsCopied) {
+  FakeMap map(1 << 16);
+  map.put<uint16_t>(zc_mailbox::kFlagsOffset, 0x0f);  // the four stock capability bits
+  ZeroCopyWindow w;
+  w.attach(map.at(0), map.bytes.size());
+  EXPECT_FALSE(w.present());
+  EXPECT_EQ(w.classify(map.at(4096)), ZeroCopyWindow::BufferKind::kCopied);
+  EXPECT_NE(w.describe().find("not offered"), std::string::npos);
+}
+
+TEST(ZeroCopyWindowTest, ClassifiesByAddressAndCounts) {
+  FakeMap map(1 << 16);
+  map.offer(32768, 16384, 40960);
+  ZeroCopyWindow w;
+  w.attach(map.at(0), map.bytes.size());
+  ASSERT_TRUE(w.present());
+  EXPECT_EQ(w.classify(map.at(4096)), ZeroCopyWindow::BufferKind::kCopied);
+  EXPECT_EQ(w.classify(map.at(32768)), ZeroCopyWindow::BufferKind::kMapped);
+  EXPECT_EQ(w.classify(map.at(40960)), ZeroCopyWindow::BufferKind::kMappedNoGup);
+  EXPECT_EQ(w.classify(map.at(49152)), ZeroCopyWindow::BufferKind::kCopied);  // one past the end
+  iovec mapped{map.at(33000), 512}, copied{map.at(100), 512};
+  w.count(&mapped, 1);
+  w.count(&copied, 1);
+  w.count(&copied, 1);
+  EXPECT_EQ(w.mapped(), 1u);
+  EXPECT_EQ(w.copied(), 2u);
+}
+
+TEST(ZeroCopyWindowTest, IgnoresAWindowOutsideTheMap) {
+  FakeMap map(1 << 16);
+  map.offer(1 << 15, 1 << 20, 1 << 15);
+  ZeroCopyWindow w;
+  w.attach(map.at(0), map.bytes.size());
+  EXPECT_FALSE(w.present());
+  EXPECT_NE(w.describe().find("does not fit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tcmu_switch
