@@ -418,3 +418,75 @@ switch_over_iscsi() {
   must "targetcli: target and backstore deleted" switch_iscsi_delete lun0 "$iqn"
   check "backstore gone from configfs" no_backstore_named lun0
 }
+
+# ---- device-mapper paths, for fault injection ----------------------------------
+
+# No udev in the guest: libdevmapper then makes the /dev/mapper nodes itself
+# instead of waiting for udev to confirm them.
+dm() { DM_DISABLE_UDEV=1 dmsetup "$@"; }
+
+# dm_path NAME DEV: /dev/mapper/NAME, a dm-linear map of the whole of DEV, to
+# use as a path that dm_fail and dm_heal can break and mend under I/O without
+# touching the data beneath; prints it.
+dm_path() {
+  load_modules dm_mod
+  dm create "$1" --table "0 $(blockdev --getsz "$2") linear $2 0"
+  [ -b "/dev/mapper/$1" ] || die "$VMTEST_NAME" "dmsetup create $1 made no /dev/mapper/$1"
+  echo "/dev/mapper/$1"
+}
+
+# dm_swap NAME TABLE: loads TABLE and makes it live; resume suspends the map
+# first, waiting for its in-flight I/O, so the swap is atomic for the path.
+dm_swap() {
+  dm load "$1" --table "$2"
+  dm resume "$1"
+}
+
+# dm_fail NAME: every I/O to the path now fails with EIO (dm-error).
+dm_fail() { dm_swap "$1" "0 $(blockdev --getsz "/dev/mapper/$1") error"; }
+
+# dm_heal NAME DEV: the path reaches DEV again.
+dm_heal() { dm_swap "$1" "0 $(blockdev --getsz "$2") linear $2 0"; }
+
+dm_remove() { dm remove "$@"; }
+
+# set_dev_config BACKSTORE_DIR CFGSTRING: one live reload (a RECONFIG round
+# trip to the handler); the kernel keeps the new value only if the handler
+# accepted it, so reading it back tells which.
+set_dev_config() {
+  echo -n "$2" > "$1/attrib/dev_config" 2> /dev/null && [ "$(cat "$1/attrib/dev_config")" = "$2" ]
+}
+
+# iscsi_export_raw IQN ADDR BACKSTORE_DIR...: an iSCSI target made by raw
+# configfs, as libiscsi's own CI does (ci/lio_setup.sh): TPG 1 on ADDR:3260
+# with the backstores as LUN 0, 1, ...; any initiator may log in (generated
+# ACLs), without CHAP, and write.
+iscsi_export_raw() {
+  local iqn=$1 addr=$2 tpg i=0 bs
+  shift 2
+  load_modules iscsi_target_mod
+  tpg=$TARGET/iscsi/$iqn/tpgt_1
+  mkdir -p "$tpg"
+  for bs in "$@"; do
+    mkdir -p "$tpg/lun/lun_$i"
+    ln -s "$bs" "$tpg/lun/lun_$i/$(basename "$bs")"
+    i=$((i + 1))
+  done
+  echo 0 > "$tpg/attrib/authentication"
+  echo 1 > "$tpg/attrib/generate_node_acls"
+  echo 1 > "$tpg/attrib/cache_dynamic_acls"
+  echo 0 > "$tpg/attrib/demo_mode_write_protect"
+  mkdir "$tpg/np/$addr:3260"
+  echo 1 > "$tpg/enable"
+}
+
+iscsi_unexport_raw() {
+  local tpg=$TARGET/iscsi/$1/tpgt_1 lun
+  echo 0 > "$tpg/enable"
+  rmdir "$tpg"/np/*
+  for lun in "$tpg"/lun/lun_*; do
+    rm "$lun"/*
+    rmdir "$lun"
+  done
+  rmdir "$tpg" "$TARGET/iscsi/$1"
+}

@@ -5,6 +5,7 @@ layout by reading every backend directly.
 
     placement.py table NR_REGIONS NR_PATHS > table.txt
     placement.py check --lun DEV --region-bytes N --regions N PATH...
+    placement.py faulted --lun DEV --region-bytes N --regions N --faulted P PATH...
 
 The expected path of each region comes from expected_path(), a formula; the
 table is generated from the same formula but the checker never parses the
@@ -15,6 +16,11 @@ Layout, by quarter of the LUN (each quarter exercises one piece of syntax):
   2nd: `index:path` once, then `:path` (index = previous + 1)
   3rd: `index:2 :0` once, then `R2,m` (repeat the last 2 mappings m times)
   4th: not in the table: the device's default, round-robin (region r -> r mod N)
+
+`faulted` reads every region through the LUN with O_DIRECT while path P is
+broken (PATH... are the storage beneath the paths, still readable): regions
+the table puts on P must fail with EIO, every other region must return
+exactly what its own path holds (never zeros, never another path's data).
 
 Semantics checked (dm-switch): a path stores LUN byte X at path.offset + X
 (offset 0 here), so region r's bytes must be at the same offsets on path
@@ -86,6 +92,37 @@ def check(args):
     return 0
 
 
+def faulted(args):
+    import errno
+    import mmap
+    import os
+    fd = os.open(args.lun, os.O_RDONLY | os.O_DIRECT)
+    paths = [open(p, "rb", buffering=0) for p in args.paths]
+    size = args.region_bytes
+    buf = mmap.mmap(-1, size)  # page-aligned, as O_DIRECT needs
+    bad, eio = [], 0
+    for r in range(args.regions):
+        want = expected_path(r, args.regions, len(paths))
+        try:
+            n = os.preadv(fd, [buf], r * size)
+        except OSError as e:
+            if e.errno == errno.EIO and want == args.faulted:
+                eio += 1
+            else:
+                bad.append("region %d (path %d): %s" % (r, want, e))
+            continue
+        if want == args.faulted:
+            bad.append("region %d: read returned data although its path %d is broken" % (r, want))
+        elif n != size or buf[:] != pread(paths[want], r * size, size) or buf[:] == bytes(size):
+            bad.append("region %d: the LUN returned data that is not path %d's" % (r, want))
+    os.close(fd)
+    for line in bad[:20]:
+        print(line)
+    print("%d regions on broken path %d failed with EIO; %d other regions read, %d problems" %
+          (eio, args.faulted, args.regions - eio, len(bad)))
+    return 1 if bad or eio == 0 else 0
+
+
 def pread(f, off, size):
     f.seek(off)
     data = f.read(size)
@@ -105,8 +142,14 @@ def main():
     c.add_argument("--region-bytes", type=int, required=True)
     c.add_argument("--regions", type=int, required=True)
     c.add_argument("paths", nargs="+")
+    f = sub.add_parser("faulted")
+    f.add_argument("--lun", required=True)
+    f.add_argument("--region-bytes", type=int, required=True)
+    f.add_argument("--regions", type=int, required=True)
+    f.add_argument("--faulted", type=int, required=True)
+    f.add_argument("paths", nargs="+")
     args = ap.parse_args()
-    return write_table(args) if args.cmd == "table" else check(args)
+    return {"table": write_table, "check": check, "faulted": faulted}[args.cmd](args)
 
 
 if __name__ == "__main__":
