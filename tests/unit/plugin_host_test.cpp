@@ -1,0 +1,549 @@
+// The real handler_switch.so, loaded into a test double of tcmu-runner.
+//
+// This executable plays the runner's part and nothing more: it exports the
+// symbols the runner (tcmur_register_handler, tcmur_cmd_complete,
+// tcmur_dev_{get,set}_private) and libtcmu (the tcmu_dev_* accessors and the
+// loggers) give a handler, dlopen()s the built plugin with RTLD_NOW as
+// main.c:161-219 does, calls handler_init and drives the callouts on real
+// files. A device here is a plain struct holding what libtcmu would hold
+// (block size, LBA count, max transfer, unmap settings, cfgstring); commands
+// are tcmur_cmd structs with iovecs, completed by the plugin from its own
+// threads through tcmur_cmd_complete(). It is not tcmu-runner: no ring, no
+// netlink, no SCSI emulation. The proof in a real kernel with Debian's runner
+// is tests/vm (smoke, placement, reload and the fault scenarios).
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+extern "C" {
+#include "libtcmu.h"
+#include "libtcmu_common.h"
+#include "libtcmu_log.h"
+#include "scsi_defs.h"
+#include "tcmu-runner.h"
+// tcmur_device.h cannot be included from C++ (a parameter is named `private`).
+void tcmur_dev_set_private(struct tcmu_device* dev, void* priv);
+void* tcmur_dev_get_private(struct tcmu_device* dev);
+}
+// libtcmu_common.h defines these as function-like macros; they break <algorithm>.
+#undef min
+#undef max
+#undef round_up
+#undef round_down
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+// ---- the runner's side: what a handler's dlopen() resolves against ----------
+
+// What libtcmu keeps per device (libtcmu_priv.h), reduced to what a handler
+// can read or set through the exported accessors.
+struct tcmu_device {
+  std::string cfgstring;
+  std::string uio_name = "uio0";
+  uint32_t block_size = 512;
+  uint64_t num_lbas = 0;
+  uint32_t max_xfer_len = 1024;  // blocks, as hw_max_sectors=1024 gives
+  uint32_t opt_unmap_gran = 0;
+  bool unmap_split = false;
+  uint32_t unmap_gran_align = 0;
+  uint32_t max_unmap_len = 0;
+  bool write_cache = false;
+  void* handler_private = nullptr;
+  // The start of the UIO map: a stock kernel's mailbox carries no zero-copy
+  // flag, so zeroes are what the plugin would read there.
+  alignas(4096) unsigned char mailbox[4096] = {};
+};
+
+namespace host {
+
+tcmur_handler* registered = nullptr;
+int nr_registrations = 0;
+
+struct Completion {
+  int status;
+  std::thread::id thread;
+};
+
+std::mutex mutex;
+std::condition_variable cv;
+std::map<void*, std::vector<Completion>> completions;  // every call, by command
+std::vector<std::string> log_lines;
+
+void log_line(const char* level, const char* fmt, va_list ap) {
+  char buf[1024];
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  std::lock_guard<std::mutex> lock(mutex);
+  log_lines.push_back(std::string(level) + " " + buf);
+}
+
+bool log_has(const std::string& needle) {
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const auto& l : log_lines)
+    if (l.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace host
+
+#define HOST_EXPORT extern "C" __attribute__((visibility("default")))
+
+HOST_EXPORT int tcmur_register_handler(tcmur_handler* handler) {
+  host::registered = handler;
+  host::nr_registrations++;
+  return handler->init != nullptr ? handler->init() : 0;  // main.c:83-90
+}
+
+HOST_EXPORT void tcmur_cmd_complete(tcmu_device*, void* data, int rc) {
+  std::lock_guard<std::mutex> lock(host::mutex);
+  host::completions[data].push_back({rc, std::this_thread::get_id()});
+  host::cv.notify_all();
+}
+
+HOST_EXPORT void tcmur_dev_set_private(tcmu_device* dev, void* priv) { dev->handler_private = priv; }
+HOST_EXPORT void* tcmur_dev_get_private(tcmu_device* dev) { return dev->handler_private; }
+
+HOST_EXPORT char* tcmu_dev_get_cfgstring(tcmu_device* dev) { return dev->cfgstring.data(); }
+HOST_EXPORT const char* tcmu_dev_get_uio_name(tcmu_device* dev) { return dev->uio_name.c_str(); }
+HOST_EXPORT uint32_t tcmu_dev_get_block_size(tcmu_device* dev) { return dev->block_size; }
+HOST_EXPORT uint64_t tcmu_dev_get_num_lbas(tcmu_device* dev) { return dev->num_lbas; }
+HOST_EXPORT uint32_t tcmu_dev_get_max_xfer_len(tcmu_device* dev) { return dev->max_xfer_len; }
+HOST_EXPORT void tcmu_dev_set_max_unmap_len(tcmu_device* dev, uint32_t len) { dev->max_unmap_len = len; }
+HOST_EXPORT void tcmu_dev_set_opt_unmap_gran(tcmu_device* dev, uint32_t len, bool split) {
+  dev->opt_unmap_gran = len;
+  dev->unmap_split = split;
+}
+HOST_EXPORT void tcmu_dev_set_unmap_gran_align(tcmu_device* dev, uint32_t len) { dev->unmap_gran_align = len; }
+HOST_EXPORT void tcmu_dev_set_write_cache_enabled(tcmu_device* dev, bool enabled) { dev->write_cache = enabled; }
+
+// Like libtcmu: a malloc'd name the caller frees, the map's base and length.
+HOST_EXPORT char* tcmu_dev_get_memory_info(tcmu_device* dev, void** base, size_t* len, off_t* offset) {
+  *base = dev->mailbox;
+  *len = sizeof(dev->mailbox);
+  *offset = 0;
+  return strdup(("/dev/" + dev->uio_name).c_str());
+}
+
+#define HOST_LOGGER(fn, level)                                                  \
+  HOST_EXPORT void fn(tcmu_device*, const char*, int, const char* fmt, ...) { \
+    va_list ap;                                                                 \
+    va_start(ap, fmt);                                                          \
+    host::log_line(level, fmt, ap);                                             \
+    va_end(ap);                                                                 \
+  }
+HOST_LOGGER(tcmu_crit_message, "CRIT")
+HOST_LOGGER(tcmu_err_message, "ERROR")
+HOST_LOGGER(tcmu_warn_message, "WARN")
+HOST_LOGGER(tcmu_info_message, "INFO")
+HOST_LOGGER(tcmu_dbg_message, "DEBUG")
+HOST_LOGGER(tcmu_dbg_scsi_cmd_message, "DEBUG")
+
+// ---- the tests --------------------------------------------------------------
+
+namespace {
+
+constexpr uint64_t kRegionSectors = 128;  // 64 KiB
+constexpr uint64_t kRegionBytes = kRegionSectors * 512;
+constexpr uint64_t kLunBytes = 2 << 20;   // 32 regions
+constexpr uint64_t kPathBytes = 4 << 20;  // room to grow the LUN to 4 MiB, not beyond
+constexpr uint64_t kNrRegions = kLunBytes / kRegionBytes;
+constexpr int kNrPaths = 3;
+
+// A table as a function of the region number, and its dm-switch text.
+using Layout = std::function<uint32_t(uint64_t region_nr)>;
+
+std::string table_text(const Layout& layout, uint64_t nr_regions) {
+  std::string text = "# written by plugin_host_test\n";
+  char entry[32];
+  for (uint64_t r = 0; r < nr_regions; r++) {
+    snprintf(entry, sizeof(entry), "%llx:%x\n", static_cast<unsigned long long>(r), layout(r));
+    text += entry;
+  }
+  return text;
+}
+
+void write_text(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::trunc);
+  out << text;
+  ASSERT_TRUE(out.good()) << file;
+}
+
+struct AlignedBuffer {
+  explicit AlignedBuffer(size_t n) : size(n) {
+    EXPECT_EQ(posix_memalign(&data, 4096, n), 0);
+    std::memset(data, 0, n);
+  }
+  ~AlignedBuffer() { std::free(data); }
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  unsigned char* bytes() { return static_cast<unsigned char*>(data); }
+  void* data = nullptr;
+  size_t size;
+};
+
+// One command as libtcmu hands it over: a tcmulib_cmd with a CDB and the
+// data iovecs, wrapped in the runner's tcmur_cmd.
+struct HostCommand {
+  HostCommand(uint8_t opcode, unsigned char* data, const std::vector<size_t>& iov_lens) {
+    cdb[0] = opcode;
+    size_t at = 0;
+    for (size_t len : iov_lens) {
+      iov.push_back({data + at, len});
+      at += len;
+    }
+    lib.cdb = cdb;
+    lib.iovec = iov.data();
+    lib.iov_cnt = iov.size();
+    cmd.lib_cmd = &lib;
+    cmd.iovec = iov.data();
+    cmd.iov_cnt = iov.size();
+  }
+  uint8_t cdb[16] = {};
+  std::vector<iovec> iov;
+  tcmulib_cmd lib = {};
+  tcmur_cmd cmd = {};
+};
+
+class PluginHostTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // RTLD_NOW: every undefined symbol must resolve here, as in the runner.
+    dl_ = dlopen(HANDLER_SWITCH_SO, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(dl_, nullptr) << dlerror();
+    auto init = reinterpret_cast<int (*)()>(dlsym(dl_, "handler_init"));
+    ASSERT_NE(init, nullptr) << dlerror();
+    ASSERT_EQ(init(), 0);
+  }
+
+  void SetUp() override {
+    ASSERT_NE(host::registered, nullptr);
+    handler_ = host::registered;
+    dir_ = fs::temp_directory_path() / ("plugin_host_test." + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    for (int i = 0; i < kNrPaths; i++) {
+      const fs::path f = path_file(i);
+      int fd = ::open(f.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
+      ASSERT_GE(fd, 0) << f;
+      ASSERT_EQ(ftruncate(fd, kPathBytes), 0);
+      ::close(fd);
+    }
+  }
+
+  void TearDown() override {
+    if (opened_) handler_->close(&dev_);
+    fs::remove_all(dir_);
+  }
+
+  fs::path path_file(int i) const { return dir_ / ("path" + std::to_string(i)); }
+
+  // A placement config over the three path files with `layout` as its table
+  // (extra lines go into [device]); returns the cfgstring naming it.
+  std::string make_config(const std::string& name, const Layout& layout, const std::string& extra = "") {
+    const fs::path table = dir_ / (name + ".table");
+    write_text(table, table_text(layout, kPathBytes / kRegionBytes));
+    std::string conf = "[device]\nregion_sectors=" + std::to_string(kRegionSectors) +
+                       "\nmode=placement\ntable=" + table.filename().string() + "\n" + extra;
+    for (int i = 0; i < kNrPaths; i++)
+      conf += "\n[path." + std::to_string(i) + "]\ndevice=" + path_file(i).string() + "\noffset=0\n";
+    write_text(dir_ / (name + ".conf"), conf);
+    return "switch/" + (dir_ / (name + ".conf")).string();
+  }
+
+  void open_device(const std::string& cfgstring) {
+    dev_.cfgstring = cfgstring;
+    dev_.num_lbas = kLunBytes / dev_.block_size;
+    ASSERT_EQ(handler_->open(&dev_, false), 0);
+    opened_ = true;
+  }
+
+  // Runs the callout; OK means the plugin owns the command until it calls
+  // tcmur_cmd_complete() exactly once, from one of its own threads.
+  int wait_completion(HostCommand& c, int callout_rc) {
+    if (callout_rc != TCMU_STS_OK) return callout_rc;
+    std::unique_lock<std::mutex> lock(host::mutex);
+    const bool done = host::cv.wait_for(lock, std::chrono::seconds(20), [&] {
+      return host::completions.count(&c.cmd) != 0;
+    });
+    EXPECT_TRUE(done) << "command never completed";
+    if (!done) return TCMU_STS_TIMEOUT;
+    EXPECT_NE(host::completions[&c.cmd][0].thread, std::this_thread::get_id())
+        << "completed on the command thread: the callout did not queue";
+    completed_.push_back(&c.cmd);
+    return host::completions[&c.cmd][0].status;
+  }
+
+  int write(uint64_t off, AlignedBuffer& buf, const std::vector<size_t>& iov_lens) {
+    HostCommand c(WRITE_16, buf.bytes(), iov_lens);
+    return wait_completion(c, handler_->write(&dev_, &c.cmd, c.iov.data(), c.iov.size(), buf.size,
+                                              static_cast<off_t>(off)));
+  }
+
+  int read(uint64_t off, AlignedBuffer& buf, const std::vector<size_t>& iov_lens) {
+    HostCommand c(READ_16, buf.bytes(), iov_lens);
+    return wait_completion(c, handler_->read(&dev_, &c.cmd, c.iov.data(), c.iov.size(), buf.size,
+                                             static_cast<off_t>(off)));
+  }
+
+  int flush() {
+    HostCommand c(SYNCHRONIZE_CACHE_16, nullptr, {});
+    return wait_completion(c, handler_->flush(&dev_, &c.cmd));
+  }
+
+  int unmap(uint64_t off, uint64_t len) {
+    HostCommand c(UNMAP, nullptr, {});
+    return wait_completion(c, handler_->unmap(&dev_, &c.cmd, off, len));
+  }
+
+  int reconfig_cfgstring(const std::string& cfgstring) {
+    std::string copy = cfgstring;  // the runner passes a writable string
+    tcmulib_cfg_info cfg = {};
+    cfg.type = TCMULIB_CFG_DEV_CFGSTR;
+    cfg.data.dev_cfgstring = copy.data();
+    return handler_->reconfig(&dev_, &cfg);
+  }
+
+  // As the runner does on success (main.c:890-906): the new LBA count.
+  int reconfig_size(uint64_t size_bytes) {
+    tcmulib_cfg_info cfg = {};
+    cfg.type = TCMULIB_CFG_DEV_SIZE;
+    cfg.data.dev_size = size_bytes;
+    const int rc = handler_->reconfig(&dev_, &cfg);
+    if (rc == 0) dev_.num_lbas = size_bytes / dev_.block_size;
+    return rc;
+  }
+
+  // The bytes at LUN offset `off` as stored in path file `path_nr`.
+  std::vector<unsigned char> path_bytes(int path_nr, uint64_t off, size_t len) {
+    std::vector<unsigned char> out(len);
+    int fd = ::open(path_file(path_nr).c_str(), O_RDONLY);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(pread(fd, out.data(), len, static_cast<off_t>(off)), static_cast<ssize_t>(len));
+    ::close(fd);
+    return out;
+  }
+
+  // Every byte of [off, off + len) is on the path `layout` names for its
+  // region and not on the others.
+  void expect_routed(const Layout& layout, uint64_t off, const unsigned char* data, size_t len) {
+    for (uint64_t at = off; at < off + len;) {
+      const uint64_t region_nr = at / kRegionBytes;
+      const uint64_t piece = std::min<uint64_t>((region_nr + 1) * kRegionBytes, off + len) - at;
+      const std::vector<unsigned char> want(data + (at - off), data + (at - off) + piece);
+      for (int p = 0; p < kNrPaths; p++) {
+        if (static_cast<uint32_t>(p) == layout(region_nr))
+          EXPECT_EQ(path_bytes(p, at, piece), want) << "region " << region_nr << " missing on path " << p;
+        else
+          EXPECT_NE(path_bytes(p, at, piece), want) << "region " << region_nr << " also on path " << p;
+      }
+      at += piece;
+    }
+  }
+
+  static void fill(AlignedBuffer& buf, unsigned seed) {
+    for (size_t i = 0; i < buf.size; i++) buf.bytes()[i] = static_cast<unsigned char>((i * 131 + seed * 7 + i / 4096) | 1);
+  }
+
+  // No command was completed twice, and none that this test did not wait for.
+  void expect_each_completed_once() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // late duplicates
+    std::lock_guard<std::mutex> lock(host::mutex);
+    for (const auto& [cmd, calls] : host::completions) EXPECT_EQ(calls.size(), 1u) << "command " << cmd;
+    EXPECT_EQ(host::completions.size(), completed_.size());
+  }
+
+  static void* dl_;
+  tcmur_handler* handler_ = nullptr;
+  fs::path dir_;
+  tcmu_device dev_;
+  bool opened_ = false;
+  std::vector<void*> completed_;
+};
+
+void* PluginHostTest::dl_ = nullptr;
+
+const Layout kModThree = [](uint64_t r) { return static_cast<uint32_t>(r % 3); };
+const Layout kReversed = [](uint64_t r) { return static_cast<uint32_t>(2 - (r % 3)); };
+
+TEST_F(PluginHostTest, HandlerInitRegistersTheSwitchSubtypeWithAsyncCallouts) {
+  EXPECT_EQ(host::nr_registrations, 1);
+  EXPECT_STREQ(handler_->subtype, "switch");
+  EXPECT_NE(handler_->name, nullptr);
+  ASSERT_NE(handler_->cfg_desc, nullptr);
+  EXPECT_NE(std::string(handler_->cfg_desc).find("switch/"), std::string::npos);
+  EXPECT_EQ(handler_->nr_threads, 0);  // callouts queue and return (abi note 5.3)
+  EXPECT_EQ(handler_->handle_cmd, nullptr);  // async handle_cmd is broken in 1.5.4 (abi note 5.2)
+  for (const void* callout : {reinterpret_cast<const void*>(handler_->check_config),
+                              reinterpret_cast<const void*>(handler_->open),
+                              reinterpret_cast<const void*>(handler_->close),
+                              reinterpret_cast<const void*>(handler_->reconfig),
+                              reinterpret_cast<const void*>(handler_->read),
+                              reinterpret_cast<const void*>(handler_->write),
+                              reinterpret_cast<const void*>(handler_->flush),
+                              reinterpret_cast<const void*>(handler_->unmap)})
+    EXPECT_NE(callout, nullptr);
+}
+
+TEST_F(PluginHostTest, CheckConfigAcceptsAGoodFileAndNamesWhatIsWrongOtherwise) {
+  char* reason = nullptr;
+  EXPECT_TRUE(handler_->check_config(make_config("good", kModThree).c_str(), &reason));
+  EXPECT_EQ(reason, nullptr);
+
+  write_text(dir_ / "typo.conf", "[device]\nregion_sectors=128\ncolour=red\n[path.0]\ndevice=/dev/null\n");
+  const std::string missing = (dir_ / "missing.conf").string();
+  const struct {
+    std::string cfgstring;
+    std::string names;  // the reason must contain this
+  } cases[] = {
+      {"file/" + (dir_ / "good.conf").string(), "does not start with \"switch/\""},
+      {"switch/", "names no config file"},
+      {"switch/" + missing, missing},
+      {"switch/" + (dir_ / "typo.conf").string(), "unknown key \"colour\""},
+  };
+  for (const auto& c : cases) {
+    reason = nullptr;
+    EXPECT_FALSE(handler_->check_config(c.cfgstring.c_str(), &reason)) << c.cfgstring;
+    ASSERT_NE(reason, nullptr) << c.cfgstring;
+    EXPECT_NE(std::string(reason).find(c.names), std::string::npos) << "reason: " << reason;
+    std::free(reason);  // as the runner does
+  }
+}
+
+TEST_F(PluginHostTest, OpenAdvertisesRegionSizedUnmapsAndRefusesABadConfig) {
+  dev_.cfgstring = "switch/" + (dir_ / "absent.conf").string();
+  dev_.num_lbas = kLunBytes / dev_.block_size;
+  EXPECT_LT(handler_->open(&dev_, false), 0);
+  EXPECT_EQ(dev_.handler_private, nullptr);
+
+  open_device(make_config("a", kModThree));
+  EXPECT_NE(dev_.handler_private, nullptr);
+  EXPECT_EQ(dev_.opt_unmap_gran, kRegionBytes / dev_.block_size);
+  EXPECT_TRUE(dev_.unmap_split);
+  EXPECT_TRUE(dev_.write_cache);
+}
+
+TEST_F(PluginHostTest, WritesLandOnTheTablesPathAndReadBackThroughIovecs) {
+  open_device(make_config("a", kModThree));
+  // 3.5 regions from the middle of region 1, in uneven iovecs.
+  const uint64_t off = kRegionBytes + 40 * 1024;
+  AlignedBuffer out(224 * 1024), in(224 * 1024);
+  fill(out, 1);
+  ASSERT_EQ(write(off, out, {64 * 1024, 100 * 1024, 60 * 1024}), TCMU_STS_OK);
+  expect_routed(kModThree, off, out.bytes(), out.size);
+  ASSERT_EQ(read(off, in, {4096, 200 * 1024, 20 * 1024}), TCMU_STS_OK);
+  EXPECT_EQ(std::memcmp(in.bytes(), out.bytes(), out.size), 0);
+  EXPECT_EQ(flush(), TCMU_STS_OK);
+  expect_each_completed_once();
+}
+
+TEST_F(PluginHostTest, ManyCommandsInFlightEachCompleteExactlyOnce) {
+  open_device(make_config("a", kModThree));
+  constexpr int kCommands = 64;
+  std::vector<std::unique_ptr<AlignedBuffer>> bufs;
+  std::vector<std::unique_ptr<HostCommand>> cmds;
+  for (int i = 0; i < kCommands; i++) {
+    bufs.push_back(std::make_unique<AlignedBuffer>(96 * 1024));
+    fill(*bufs.back(), static_cast<unsigned>(i));
+    cmds.push_back(std::make_unique<HostCommand>(WRITE_16, bufs.back()->bytes(), std::vector<size_t>{96 * 1024}));
+  }
+  for (int i = 0; i < kCommands; i++) {  // all queued before any is waited for
+    const uint64_t off = (static_cast<uint64_t>(i) * 96 * 1024) % (kLunBytes - 96 * 1024);
+    const int rc = handler_->write(&dev_, &cmds[i]->cmd, cmds[i]->iov.data(), 1, 96 * 1024, static_cast<off_t>(off));
+    ASSERT_EQ(rc, TCMU_STS_OK) << "command " << i;
+  }
+  for (auto& c : cmds) EXPECT_EQ(wait_completion(*c, TCMU_STS_OK), TCMU_STS_OK);
+  expect_each_completed_once();
+}
+
+TEST_F(PluginHostTest, UnmapDeallocatesOnlyTheOwningPathsRegion) {
+  open_device(make_config("a", kModThree));
+  AlignedBuffer out(3 * kRegionBytes);
+  fill(out, 2);
+  ASSERT_EQ(write(3 * kRegionBytes, out, {out.size}), TCMU_STS_OK);  // regions 3, 4, 5 on paths 0, 1, 2
+  ASSERT_EQ(unmap(4 * kRegionBytes, kRegionBytes), TCMU_STS_OK);     // one region, as the runner splits
+  const std::vector<unsigned char> zeroes(kRegionBytes, 0);
+  EXPECT_EQ(path_bytes(1, 4 * kRegionBytes, kRegionBytes), zeroes);
+  expect_routed(kModThree, 3 * kRegionBytes, out.bytes(), kRegionBytes);
+  expect_routed(kModThree, 5 * kRegionBytes, out.bytes() + 2 * kRegionBytes, kRegionBytes);
+  expect_each_completed_once();
+}
+
+TEST_F(PluginHostTest, ReconfigToAnotherTableMovesRoutingAndABadOneChangesNothing) {
+  open_device(make_config("a", kModThree));
+  AlignedBuffer out(4 * kRegionBytes);
+
+  ASSERT_EQ(reconfig_cfgstring(make_config("b", kReversed)), 0);
+  fill(out, 3);
+  ASSERT_EQ(write(8 * kRegionBytes, out, {out.size}), TCMU_STS_OK);
+  expect_routed(kReversed, 8 * kRegionBytes, out.bytes(), out.size);
+
+  // A table naming path 7 of 3: refused, and the next write still follows b.
+  const std::string bad = make_config("bad", kReversed);
+  write_text(dir_ / "bad.table", "0:0\n1:7\n");
+  EXPECT_LT(reconfig_cfgstring(bad), 0);
+  EXPECT_TRUE(host::log_has("reconfig refused, nothing changed"));
+  EXPECT_TRUE(host::log_has("path 7"));
+  // So is a config that would change the mode of a live LUN.
+  EXPECT_LT(reconfig_cfgstring(make_config("mp", kModThree, "mode=multipath\n")), 0);
+  fill(out, 4);
+  ASSERT_EQ(write(16 * kRegionBytes, out, {out.size}), TCMU_STS_OK);
+  expect_routed(kReversed, 16 * kRegionBytes, out.bytes(), out.size);
+  expect_each_completed_once();
+}
+
+TEST_F(PluginHostTest, DevSizeGrowsWithinThePathsAndShrinks) {
+  open_device(make_config("a", kModThree));
+  AlignedBuffer out(kRegionBytes), in(kRegionBytes);
+  fill(out, 5);
+  const uint64_t beyond = kLunBytes + 4 * kRegionBytes;  // region 36: path 0
+
+  // Not yet part of the LUN.
+  EXPECT_EQ(write(beyond, out, {out.size}), TCMU_STS_RANGE);
+  EXPECT_LT(reconfig_size(2 * kPathBytes), 0);  // no path holds 8 MiB
+  ASSERT_EQ(reconfig_size(kPathBytes), 0);
+  ASSERT_EQ(write(beyond, out, {out.size}), TCMU_STS_OK);
+  expect_routed(kModThree, beyond, out.bytes(), out.size);
+
+  ASSERT_EQ(reconfig_size(kLunBytes / 2), 0);
+  EXPECT_EQ(read(kLunBytes / 2, in, {in.size}), TCMU_STS_RANGE);
+  EXPECT_EQ(read(kLunBytes / 2 - kRegionBytes, in, {in.size}), TCMU_STS_OK);
+  expect_each_completed_once();
+}
+
+TEST_F(PluginHostTest, CloseReleasesTheDeviceAndItOpensAgain) {
+  open_device(make_config("a", kModThree));
+  AlignedBuffer out(kRegionBytes), in(kRegionBytes);
+  fill(out, 6);
+  ASSERT_EQ(write(0, out, {out.size}), TCMU_STS_OK);
+  handler_->close(&dev_);
+  opened_ = false;
+  EXPECT_EQ(dev_.handler_private, nullptr);
+
+  ASSERT_EQ(handler_->open(&dev_, true), 0);  // a reopen, as after recovery
+  opened_ = true;
+  ASSERT_EQ(read(0, in, {in.size}), TCMU_STS_OK);
+  EXPECT_EQ(std::memcmp(in.bytes(), out.bytes(), out.size), 0);
+  expect_each_completed_once();
+}
+
+}  // namespace
