@@ -139,8 +139,7 @@ class Decoder {
 
   Result<std::unique_ptr<RegionTable>> decode() {
     if (Status s = check_magic_and_version(); !s.ok()) return s;
-    if (in_.size() < kHeaderSize)
-      return truncated(in_.size(), "header", kHeaderSize);
+    if (in_.size() < kHeaderSize) return truncated(in_.size(), "header", kHeaderSize);
     header_.decode_from(in_.data());
     if (Status s = check_header(); !s.ok()) return s;
 
@@ -157,7 +156,8 @@ class Decoder {
  private:
   // The one error format: where, which field, then why.
   static Status fail(uint64_t offset, std::string_view field, const std::string& why) {
-    return Status::error("byte " + std::to_string(offset) + " (" + std::string(field) + "): " + why);
+    return Status::error("byte " + std::to_string(offset) + " (" + std::string(field) +
+                         "): " + why);
   }
   static Status truncated(uint64_t size, std::string_view field, uint64_t needed) {
     return fail(size, field,
@@ -182,9 +182,9 @@ class Decoder {
     const Header& h = header_;
     if (h.flags != 0) return fail(kFlagsOffset, "flags", "unknown flags " + hex32(h.flags));
     if (h.nr_paths < 1 || h.nr_paths > kMaxPaths)
-      return fail(kNrPathsOffset, "nr_paths",
-                  "nr_paths " + std::to_string(h.nr_paths) + " is not in 1.." +
-                      std::to_string(kMaxPaths));
+      return fail(
+          kNrPathsOffset, "nr_paths",
+          "nr_paths " + std::to_string(h.nr_paths) + " is not in 1.." + std::to_string(kMaxPaths));
     if (h.region_sectors == 0)
       return fail(kRegionSectorsOffset, "region_sectors", "region size is 0 sectors");
     if (h.region_sectors > UINT64_MAX / kSectorBytes)
@@ -226,9 +226,10 @@ class Decoder {
   }
 
   TableGeometry geometry() const {
-    const DefaultMapping def = header_.default_kind == static_cast<uint32_t>(DefaultKind::kFixedPath)
-                                   ? DefaultMapping::fixed(header_.default_path_nr)
-                                   : DefaultMapping::round_robin();
+    const DefaultMapping def =
+        header_.default_kind == static_cast<uint32_t>(DefaultKind::kFixedPath)
+            ? DefaultMapping::fixed(header_.default_path_nr)
+            : DefaultMapping::round_robin();
     return {header_.nr_paths, header_.region_sectors, header_.nr_regions, def};
   }
 
@@ -269,9 +270,9 @@ class Decoder {
       if (end > in_.size()) return truncated(in_.size(), "chunk " + std::to_string(c), end);
     }
     if (end < in_.size())
-      return fail(end, "end of table",
-                  "trailing garbage: " + std::to_string(in_.size() - end) +
-                      " bytes after the last chunk");
+      return fail(
+          end, "end of table",
+          "trailing garbage: " + std::to_string(in_.size() - end) + " bytes after the last chunk");
     return {};
   }
 
@@ -279,9 +280,9 @@ class Decoder {
     const uint32_t computed =
         crc32c::value(in_.data() + kChecksummedFrom, in_.size() - kChecksummedFrom);
     if (computed != header_.crc32c)
-      return fail(kCrc32cOffset, "crc32c",
-                  "checksum mismatch: stored " + hex32(header_.crc32c) + ", computed " +
-                      hex32(computed));
+      return fail(
+          kCrc32cOffset, "crc32c",
+          "checksum mismatch: stored " + hex32(header_.crc32c) + ", computed " + hex32(computed));
     return {};
   }
 
@@ -301,19 +302,21 @@ class Decoder {
   static Status check_words(const RegionTable& table, uint64_t chunk_nr,
                             std::span<const uint64_t> words, const WordChecker& checker,
                             uint64_t offset) {
-    const uint64_t regions_in_chunk =
-        std::min(RegionTable::kChunkRegions, table.nr_regions() - chunk_nr * RegionTable::kChunkRegions);
+    const uint64_t regions_in_chunk = std::min(
+        RegionTable::kChunkRegions, table.nr_regions() - chunk_nr * RegionTable::kChunkRegions);
     const uint64_t live_bits_in_last =
         (regions_in_chunk - (words.size() - 1) * table.entries_per_word()) * table.entry_bits();
     const uint64_t used_bits = uint64_t{table.entries_per_word()} * table.entry_bits();
     const uint64_t unused_mask = used_bits == 64 ? 0 : ~uint64_t{0} << used_bits;
-    const uint64_t last_unused_mask = live_bits_in_last == 64 ? 0 : ~uint64_t{0} << live_bits_in_last;
+    const uint64_t last_unused_mask =
+        live_bits_in_last == 64 ? 0 : ~uint64_t{0} << live_bits_in_last;
     uint64_t bad = words.back() & last_unused_mask;
     for (uint64_t w : words) bad |= (w & unused_mask) | checker.bad_entry_bits(w);
     if (bad == 0) return {};
     // Rare: find the word for the offset, let the table name the entry.
     size_t w = 0;
-    while (w + 1 < words.size() && ((words[w] & unused_mask) | checker.bad_entry_bits(words[w])) == 0)
+    while (w + 1 < words.size() &&
+           ((words[w] & unused_mask) | checker.bad_entry_bits(words[w])) == 0)
       w++;
     return fail(offset + w * 8, "chunk " + std::to_string(chunk_nr),
                 table.check_chunk(chunk_nr).message());

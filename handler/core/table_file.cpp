@@ -16,7 +16,8 @@ Status check_same_geometry(const TableGeometry& table, const TableGeometry& devi
     return Status::error(std::string(field) + " " + std::to_string(in_table) +
                          " in the table != " + std::to_string(in_device) + " of the device");
   };
-  if (table.nr_paths != device.nr_paths) return differs("nr_paths", table.nr_paths, device.nr_paths);
+  if (table.nr_paths != device.nr_paths)
+    return differs("nr_paths", table.nr_paths, device.nr_paths);
   if (table.region_sectors != device.region_sectors)
     return differs("region_sectors", table.region_sectors, device.region_sectors);
   if (table.nr_regions != device.nr_regions)

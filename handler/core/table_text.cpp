@@ -278,7 +278,8 @@ class TextParser {
   [[gnu::cold]] bool fail(const std::string& why) {
     const char* stop = entry_;
     while (stop != end_ && !kIsSpace[static_cast<unsigned char>(*stop)]) stop++;
-    std::string entry(entry_, std::min<size_t>(static_cast<size_t>(stop - entry_), kMaxQuotedToken));
+    std::string entry(entry_,
+                      std::min<size_t>(static_cast<size_t>(stop - entry_), kMaxQuotedToken));
     if (static_cast<size_t>(stop - entry_) > kMaxQuotedToken) entry += "...";
     error_ = Status::error("line " + std::to_string(line_nr_) + ", column " +
                            std::to_string(entry_ - line_start_ + 1) + ": entry \"" + entry +

@@ -139,7 +139,8 @@ Result<uint64_t> parse_size(const std::string& option, const std::string& text) 
   int shift = 0;
   std::string digits = text;
   if (!text.empty()) {
-    const size_t s = kSuffixes.find(static_cast<char>(std::toupper(static_cast<unsigned char>(text.back()))));
+    const size_t s =
+        kSuffixes.find(static_cast<char>(std::toupper(static_cast<unsigned char>(text.back()))));
     if (s != std::string::npos) {
       shift = 10 * static_cast<int>(s + 1);
       digits.pop_back();
@@ -211,7 +212,8 @@ Result<LoadedTable> load_bytes(const std::string& path, const std::string& bytes
   loaded.binary = is_binary_table(bytes);
   loaded.file_bytes = bytes.size();
   if (!loaded.binary && !geometry)
-    return usage_error(path + " is a text table: give its geometry (--paths, --region-sectors, "
+    return usage_error(path +
+                       " is a text table: give its geometry (--paths, --region-sectors, "
                        "--regions or --size)");
   Result<std::unique_ptr<RegionTable>> table =
       geometry ? load_table_bytes(bytes, *geometry) : decode_table_binary(bytes);
@@ -228,7 +230,8 @@ Result<LoadedTable> load(const std::string& path, const std::optional<TableGeome
 
 Status write_file(const std::string& path, const std::string& bytes) {
   if (path == "-") {
-    if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0)
+    if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() ||
+        std::fflush(stdout) != 0)
       return Status::error("stdout: cannot write: " + std::string(std::strerror(errno)));
     return {};
   }
@@ -241,42 +244,37 @@ Status write_file(const std::string& path, const std::string& bytes) {
   return {};
 }
 
-Result<std::string> one_positional(const Args& args, const char* what) {
-  if (args.positional().size() != 1)
-    return usage_error(std::string("expected one ") + what + ", got " +
-                       std::to_string(args.positional().size()) + " arguments");
-  return args.positional()[0];
-}
-
 std::vector<Args::Spec> with_geometry(std::initializer_list<Args::Spec> own) {
   std::vector<Args::Spec> specs(own);
   specs.insert(specs.end(), std::begin(kGeometrySpecs), std::end(kGeometrySpecs));
   return specs;
 }
 
+// The one table file a command names, loaded with the options' geometry.
+Result<LoadedTable> load_argument(const Args& args, const char* what) {
+  if (args.positional().size() != 1)
+    return usage_error(std::string("expected one ") + what + ", got " +
+                       std::to_string(args.positional().size()) + " arguments");
+  Result<std::optional<TableGeometry>> geometry = geometry_from(args);
+  if (!geometry.ok()) return geometry.status();
+  return load(args.positional()[0], geometry.value());
+}
+
 Result<int> cmd_compile(const std::vector<std::string>& argv) {
   Result<Args> args = Args::parse(argv, with_geometry({{"-o", true}}));
   if (!args.ok()) return args.status();
-  Result<std::string> input = one_positional(args.value(), "TEXT file");
-  if (!input.ok()) return input.status();
   if (!args->has("-o")) return usage_error("compile needs -o BIN");
-  Result<std::optional<TableGeometry>> geometry = geometry_from(args.value());
-  if (!geometry.ok()) return geometry.status();
-  if (!geometry.value()) return usage_error("compile needs the geometry (--paths, --region-sectors, --regions or --size)");
-  Result<LoadedTable> loaded = load(input.value(), geometry.value());
+  Result<LoadedTable> loaded = load_argument(args.value(), "TEXT file");
   if (!loaded.ok()) return loaded.status();
-  if (Status s = write_file(args->value("-o"), encode_table_binary(*loaded->table)); !s.ok()) return s;
+  if (Status s = write_file(args->value("-o"), encode_table_binary(*loaded->table)); !s.ok())
+    return s;
   return kExitOk;
 }
 
 Result<int> cmd_dump(const std::vector<std::string>& argv) {
   Result<Args> args = Args::parse(argv, with_geometry({{"--expand", false}}));
   if (!args.ok()) return args.status();
-  Result<std::string> input = one_positional(args.value(), "TABLE file");
-  if (!input.ok()) return input.status();
-  Result<std::optional<TableGeometry>> geometry = geometry_from(args.value());
-  if (!geometry.ok()) return geometry.status();
-  Result<LoadedTable> loaded = load(input.value(), geometry.value());
+  Result<LoadedTable> loaded = load_argument(args.value(), "TABLE file");
   if (!loaded.ok()) return loaded.status();
   TextFormatOptions options;
   options.expand = args->has("--expand");
@@ -284,41 +282,48 @@ Result<int> cmd_dump(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+// "name:" padded to a column, then the value.
+void add_field(std::string& out, const char* name, const std::string& value) {
+  char label[24];
+  std::snprintf(label, sizeof(label), "%-17s", (std::string(name) + ":").c_str());
+  out += label + value + "\n";
+}
+
 std::string percent(uint64_t part, uint64_t whole) {
   char buf[16];
-  std::snprintf(buf, sizeof(buf), "%.2f%%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+  std::snprintf(buf, sizeof(buf), "%.2f%%",
+                100.0 * static_cast<double>(part) / static_cast<double>(whole));
   return buf;
 }
 
 Result<int> cmd_info(const std::vector<std::string>& argv) {
   Result<Args> args = Args::parse(argv, with_geometry({}));
   if (!args.ok()) return args.status();
-  Result<std::string> input = one_positional(args.value(), "TABLE file");
-  if (!input.ok()) return input.status();
-  Result<std::optional<TableGeometry>> geometry = geometry_from(args.value());
-  if (!geometry.ok()) return geometry.status();
-  Result<LoadedTable> loaded = load(input.value(), geometry.value());
+  Result<LoadedTable> loaded = load_argument(args.value(), "TABLE file");
   if (!loaded.ok()) return loaded.status();
   const RegionTable& t = *loaded->table;
   uint64_t present = 0;
   for (uint64_t c = 0; c < t.nr_chunks(); c++) present += t.chunk_present(c);
   const DefaultMapping& def = t.geometry().default_mapping;
   std::string out;
-  out += "file:            " + input.value() + " (" + (loaded->binary ? "binary" : "text") + ", " +
-         std::to_string(loaded->file_bytes) + " bytes)\n";
-  out += "nr_paths:        " + std::to_string(t.nr_paths()) + "\n";
-  out += "region_sectors:  " + std::to_string(t.region_sectors()) + " (" +
-         std::to_string(t.region_bytes()) + " bytes)\n";
-  out += "nr_regions:      " + std::to_string(t.nr_regions()) + "\n";
-  out += "entry_bits:      " + std::to_string(t.entry_bits()) + "\n";
-  out += "default:         " +
-         (def.kind == DefaultMapping::Kind::kFixedPath ? "path:" + std::to_string(def.path_nr)
-                                                        : std::string("round-robin")) + "\n";
-  out += "chunks:          " + std::to_string(present) + " of " + std::to_string(t.nr_chunks()) +
-         " present (" + std::to_string(RegionTable::kChunkRegions) + " regions each)\n";
-  out += "entry_bytes:     " + std::to_string(t.entry_bytes()) + "\n";
-  out += "memory_bytes:    " + std::to_string(t.memory_bytes()) + "\n";
-  out += "binary_bytes:    " + std::to_string(encode_table_binary(t).size()) + "\n";
+  add_field(out, "file",
+            args->positional()[0] + " (" + (loaded->binary ? "binary" : "text") + ", " +
+                std::to_string(loaded->file_bytes) + " bytes)");
+  add_field(out, "nr_paths", std::to_string(t.nr_paths()));
+  add_field(
+      out, "region_sectors",
+      std::to_string(t.region_sectors()) + " (" + std::to_string(t.region_bytes()) + " bytes)");
+  add_field(out, "nr_regions", std::to_string(t.nr_regions()));
+  add_field(out, "entry_bits", std::to_string(t.entry_bits()));
+  add_field(out, "default",
+            def.kind == DefaultMapping::Kind::kFixedPath ? "path:" + std::to_string(def.path_nr)
+                                                         : std::string("round-robin"));
+  add_field(out, "chunks",
+            std::to_string(present) + " of " + std::to_string(t.nr_chunks()) + " present (" +
+                std::to_string(RegionTable::kChunkRegions) + " regions each)");
+  add_field(out, "entry_bytes", std::to_string(t.entry_bytes()));
+  add_field(out, "memory_bytes", std::to_string(t.memory_bytes()));
+  add_field(out, "binary_bytes", std::to_string(encode_table_binary(t).size()));
   out += "regions per path:\n";
   const std::vector<uint64_t> per_path = t.regions_per_path();
   for (uint32_t p = 0; p < t.nr_paths(); p++)
@@ -360,7 +365,9 @@ Result<RunsPattern> parse_runs(const std::string& spec) {
   RunsPattern runs;
   Result<uint64_t> lo = parse_number("--pattern runs MIN", spec.substr(0, dash));
   if (!lo.ok()) return lo.status();
-  Result<uint64_t> hi = parse_number("--pattern runs MAX", spec.substr(dash + 1, colon == std::string::npos ? std::string::npos : colon - dash - 1));
+  Result<uint64_t> hi = parse_number(
+      "--pattern runs MAX",
+      spec.substr(dash + 1, colon == std::string::npos ? std::string::npos : colon - dash - 1));
   if (!hi.ok()) return hi.status();
   if (colon != std::string::npos) {
     Result<uint64_t> seed = parse_number("--pattern runs SEED", spec.substr(colon + 1));
@@ -395,23 +402,31 @@ Status fill_pattern(RegionTable& table, const std::string& pattern) {
     for (uint64_t r = 0; r < nr_regions;) {
       const uint64_t length = runs->min_run + rng.below(runs->max_run - runs->min_run + 1);
       // Each run moves to another path, so a run is never longer than drawn.
-      if (nr_paths > 1) path = static_cast<uint32_t>((path + 1 + rng.below(nr_paths - 1)) % nr_paths);
+      if (nr_paths > 1)
+        path = static_cast<uint32_t>((path + 1 + rng.below(nr_paths - 1)) % nr_paths);
       for (uint64_t i = 0; i < length && r < nr_regions; i++, r++) table.set_unchecked(r, path);
     }
     return {};
   }
-  return usage_error("--pattern: \"" + pattern + "\" is not round-robin, random:SEED or runs:MIN-MAX[:SEED]");
+  return usage_error("--pattern: \"" + pattern +
+                     "\" is not round-robin, random:SEED or runs:MIN-MAX[:SEED]");
 }
 
 Result<int> cmd_generate(const std::vector<std::string>& argv) {
-  Result<Args> args = Args::parse(argv, {{"--paths", true}, {"--regions", true}, {"--pattern", true},
-                                        {"--region-sectors", true}, {"-o", true}, {"--binary", false}});
+  Result<Args> args = Args::parse(argv, {{"--paths", true},
+                                         {"--regions", true},
+                                         {"--pattern", true},
+                                         {"--region-sectors", true},
+                                         {"-o", true},
+                                         {"--binary", false}});
   if (!args.ok()) return args.status();
-  if (!args->positional().empty()) return usage_error("generate takes no file argument; use -o FILE");
+  if (!args->positional().empty())
+    return usage_error("generate takes no file argument; use -o FILE");
   for (const char* needed : {"--paths", "--regions", "--pattern"})
     if (!args->has(needed)) return usage_error(std::string("generate needs ") + needed);
   const bool binary = args->has("--binary");
-  if (binary && !args->has("--region-sectors")) return usage_error("--binary needs --region-sectors");
+  if (binary && !args->has("--region-sectors"))
+    return usage_error("--binary needs --region-sectors");
   if (binary && !args->has("-o")) return usage_error("--binary needs -o FILE");
   TableGeometry g;
   Result<uint32_t> paths = parse_number32("--paths", args->value("--paths"));
@@ -433,8 +448,8 @@ Result<int> cmd_generate(const std::vector<std::string>& argv) {
   if (Status s = fill_pattern(*table.value(), args->value("--pattern")); !s.ok()) return s;
   TextFormatOptions text_options;
   text_options.geometry_comment = args->has("--region-sectors");
-  const std::string out =
-      binary ? encode_table_binary(*table.value()) : format_table_text(*table.value(), text_options);
+  const std::string out = binary ? encode_table_binary(*table.value())
+                                 : format_table_text(*table.value(), text_options);
   if (Status s = write_file(args->has("-o") ? args->value("-o") : "-", out); !s.ok()) return s;
   return kExitOk;
 }
@@ -453,8 +468,9 @@ uint64_t print_differences(const RegionTable& a, const RegionTable& b, std::stri
     uint64_t end = r + 1;
     while (end < n && a.path_nr(end) == pa && b.path_nr(end) == pb) end++;
     char line[128];
-    std::snprintf(line, sizeof(line), "regions %" PRIx64 "-%" PRIx64 " (%" PRIu64 "): A path %u, B path %u\n",
-                  r, end - 1, end - r, pa, pb);
+    std::snprintf(line, sizeof(line),
+                  "regions %" PRIx64 "-%" PRIx64 " (%" PRIu64 "): A path %u, B path %u\n", r,
+                  end - 1, end - r, pa, pb);
     out += line;
     differing += end - r;
     r = end;
@@ -493,22 +509,39 @@ Result<int> cmd_diff(const std::vector<std::string>& argv) {
     if (!loaded.ok()) return loaded.status();
     sides[i] = std::move(loaded).value();
   }
-  const LoadedTable* a = &sides[0];
-  const LoadedTable* b = &sides[1];
-  const TableGeometry& ga = a->table->geometry();
-  const TableGeometry& gb = b->table->geometry();
+  const RegionTable& a = *sides[0].table;
+  const RegionTable& b = *sides[1].table;
+  const TableGeometry& ga = a.geometry();
+  const TableGeometry& gb = b.geometry();
   std::string out;
   auto field = [&out](const char* name, uint64_t va, uint64_t vb) {
-    if (va != vb) out += std::string(name) + ": A " + std::to_string(va) + ", B " + std::to_string(vb) + "\n";
+    if (va != vb)
+      out += std::string(name) + ": A " + std::to_string(va) + ", B " + std::to_string(vb) + "\n";
   };
   field("nr_paths", ga.nr_paths, gb.nr_paths);
   field("region_sectors", ga.region_sectors, gb.region_sectors);
   field("nr_regions", ga.nr_regions, gb.nr_regions);
   const bool geometry_differs = !out.empty();
-  const uint64_t differing = print_differences(*a->table, *b->table, out);
+  const uint64_t differing = print_differences(a, b, out);
   if (differing > 0) out += std::to_string(differing) + " regions differ\n";
   if (Status s = write_file("-", out); !s.ok()) return s;
   return geometry_differs || differing > 0 ? kExitDiffer : kExitOk;
+}
+
+struct Command {
+  const char* name;
+  Result<int> (*run)(const std::vector<std::string>& argv);
+};
+
+constexpr Command kCommands[] = {
+    {"compile", cmd_compile},   {"dump", cmd_dump}, {"info", cmd_info},
+    {"generate", cmd_generate}, {"diff", cmd_diff},
+};
+
+Result<int> run_command(const std::string& name, const std::vector<std::string>& argv) {
+  for (const Command& c : kCommands)
+    if (name == c.name) return c.run(argv);
+  return usage_error(name.empty() ? "no command" : "unknown command \"" + name + "\"");
 }
 
 }  // namespace
@@ -516,25 +549,13 @@ Result<int> cmd_diff(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
   using namespace tcmu_switch;
-  const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
   const std::string command = argc >= 2 ? argv[1] : "";
-  Result<int> result = Status::error("");
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return kExitOk;
-  } else if (command == "compile") {
-    result = cmd_compile(args);
-  } else if (command == "dump") {
-    result = cmd_dump(args);
-  } else if (command == "info") {
-    result = cmd_info(args);
-  } else if (command == "generate") {
-    result = cmd_generate(args);
-  } else if (command == "diff") {
-    result = cmd_diff(args);
-  } else {
-    result = usage_error(command.empty() ? "no command" : "unknown command \"" + command + "\"");
   }
+  const Result<int> result =
+      run_command(command, std::vector<std::string>(argv + std::min(argc, 2), argv + argc));
   if (!result.ok()) {
     std::fprintf(stderr, "switchtab: %s\n", result.status().message().c_str());
     return kExitError;

@@ -7,7 +7,6 @@
 // benchmark thread, like Google Benchmark's own CPU column, so other load on a
 // shared machine shows in the Time column but not in the figures.
 #include <benchmark/benchmark.h>
-
 #include <time.h>
 
 #include <atomic>
@@ -37,7 +36,8 @@ double thread_cpu_seconds() {
 
 // Every chunk present, every region on a random path: the worst case for memory.
 std::unique_ptr<RegionTable> dense_random_table(uint32_t nr_paths, uint64_t nr_regions) {
-  auto table = RegionTable::create({nr_paths, 2048, nr_regions, DefaultMapping::round_robin()}).value();
+  auto table =
+      RegionTable::create({nr_paths, 2048, nr_regions, DefaultMapping::round_robin()}).value();
   std::mt19937_64 rng(1);
   for (uint64_t r = 0; r < nr_regions; r++)
     table->set_unchecked(r, static_cast<uint32_t>(rng() % nr_paths));
@@ -46,12 +46,15 @@ std::unique_ptr<RegionTable> dense_random_table(uint32_t nr_paths, uint64_t nr_r
 
 // Round robin except one moved region per 16 chunks.
 std::unique_ptr<RegionTable> sparse_table(uint32_t nr_paths, uint64_t nr_regions) {
-  auto table = RegionTable::create({nr_paths, 2048, nr_regions, DefaultMapping::round_robin()}).value();
-  for (uint64_t r = 0; r < nr_regions; r += 16 * RegionTable::kChunkRegions) table->set_unchecked(r, 1);
+  auto table =
+      RegionTable::create({nr_paths, 2048, nr_regions, DefaultMapping::round_robin()}).value();
+  for (uint64_t r = 0; r < nr_regions; r += 16 * RegionTable::kChunkRegions)
+    table->set_unchecked(r, 1);
   return table;
 }
 
-void lookup_loop(benchmark::State& state, const RegionTable& table, const std::vector<uint32_t>& regions) {
+void lookup_loop(benchmark::State& state, const RegionTable& table,
+                 const std::vector<uint32_t>& regions) {
   double lookups = 0;
   const double start = thread_cpu_seconds();
   for (auto _ : state) {
@@ -129,7 +132,8 @@ BENCHMARK(BM_ParseText)->Unit(benchmark::kMillisecond);
 void BM_ApplyText(benchmark::State& state) {
   constexpr uint64_t kEntries = 1 << 20;
   const std::string text = text_of_random_entries(kEntries);
-  const auto base = RegionTable::create({kPaths, 2048, kRegions, DefaultMapping::round_robin()}).value();
+  const auto base =
+      RegionTable::create({kPaths, 2048, kRegions, DefaultMapping::round_robin()}).value();
   double entries = 0;
   const double start = thread_cpu_seconds();
   for (auto _ : state) {
@@ -160,7 +164,10 @@ void BM_BinaryLoad(benchmark::State& state) {
   state.SetLabel(std::to_string(nr_regions) + " regions, " + std::to_string(nr_paths) +
                  " paths, dense, decode_table_binary (CRC32C + checked copy)");
 }
-BENCHMARK(BM_BinaryLoad)->Args({kPaths, kRegions})->Args({16, 16 * kRegions})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_BinaryLoad)
+    ->Args({kPaths, kRegions})
+    ->Args({16, 16 * kRegions})
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_BinaryEncode(benchmark::State& state) {
   const auto table = dense_random_table(kPaths, kRegions);
@@ -178,13 +185,16 @@ BENCHMARK(BM_BinaryEncode)->Unit(benchmark::kMicrosecond);
 void BM_Memory(benchmark::State& state) {
   const bool dense = state.range(0) != 0;
   std::unique_ptr<RegionTable> table;
-  for (auto _ : state) table = dense ? dense_random_table(kPaths, kRegions) : sparse_table(kPaths, kRegions);
+  for (auto _ : state)
+    table = dense ? dense_random_table(kPaths, kRegions) : sparse_table(kPaths, kRegions);
   const double bytes = static_cast<double>(table->memory_bytes());
   state.counters["entry_bytes"] = static_cast<double>(table->entry_bytes());
   state.counters["memory_bytes"] = bytes;
-  if (dense) state.counters["target_x"] = kDenseTargetBytes / static_cast<double>(table->entry_bytes());
-  state.SetLabel(std::string("1.5 M regions, 3 paths, ") +
-                 (dense ? "dense (every chunk present)" : "sparse (one moved region per 16 chunks)"));
+  if (dense)
+    state.counters["target_x"] = kDenseTargetBytes / static_cast<double>(table->entry_bytes());
+  state.SetLabel(
+      std::string("1.5 M regions, 3 paths, ") +
+      (dense ? "dense (every chunk present)" : "sparse (one moved region per 16 chunks)"));
 }
 BENCHMARK(BM_Memory)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->Iterations(3);
 

@@ -1,6 +1,5 @@
 // Runs the built switchtab (SWITCHTAB_PATH, set by handler/tools/CMakeLists.txt).
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,17 +70,22 @@ TEST_F(SwitchtabTest, CompileThenDumpGivesBackTheSameTable) {
 TEST_F(SwitchtabTest, DumpIsCompactAndExpandIsOneEntryPerRegion) {
   write("t.txt", "");
   ASSERT_EQ(run("compile t.txt -o t.bin --paths 3 --region-sectors 8 --regions 6").exit_code, 0);
-  EXPECT_EQ(run("dump t.bin").out,
-            "# tcmu-switch region table: nr_paths 3, region_sectors 8, nr_regions 6; entries are hex\n"
-            "0:0 :1 :2 R3,3\n");
-  EXPECT_EQ(run("dump t.bin --expand").out,
-            "# tcmu-switch region table: nr_paths 3, region_sectors 8, nr_regions 6; entries are hex\n"
-            "0:0\n1:1\n2:2\n3:0\n4:1\n5:2\n");
+  EXPECT_EQ(
+      run("dump t.bin").out,
+      "# tcmu-switch region table: nr_paths 3, region_sectors 8, nr_regions 6; entries are hex\n"
+      "0:0 :1 :2 R3,3\n");
+  EXPECT_EQ(
+      run("dump t.bin --expand").out,
+      "# tcmu-switch region table: nr_paths 3, region_sectors 8, nr_regions 6; entries are hex\n"
+      "0:0\n1:1\n2:2\n3:0\n4:1\n5:2\n");
 }
 
 TEST_F(SwitchtabTest, InfoSummarisesGeometryChunksAndRegionsPerPath) {
   write("t.txt", "0:2 R1,9");
-  ASSERT_EQ(run("compile t.txt -o t.bin --paths 3 --region-sectors 2048 --size 100G --default path:1").exit_code, 0);
+  ASSERT_EQ(
+      run("compile t.txt -o t.bin --paths 3 --region-sectors 2048 --size 100G --default path:1")
+          .exit_code,
+      0);
   const Run info = run("info t.bin");
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_NE(info.out.find("nr_paths:        3\n"), std::string::npos) << info.out;
@@ -115,7 +119,9 @@ TEST_F(SwitchtabTest, GenerateRandomIsReproducibleFromItsSeed) {
 }
 
 TEST_F(SwitchtabTest, GenerateRunsKeepsEveryRunWithinItsBounds) {
-  const Run r = run("generate --paths 4 --regions 20000 --pattern runs:5-20:3 --binary --region-sectors 64 -o r.bin");
+  const Run r =
+      run("generate --paths 4 --regions 20000 --pattern runs:5-20:3 --binary --region-sectors 64 "
+          "-o r.bin");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto t = decode_table_binary(read("r.bin"));
   ASSERT_TRUE(t.ok()) << t.status().message();
@@ -164,7 +170,8 @@ TEST_F(SwitchtabTest, TextErrorNamesFileLineColumnAndExits2) {
   write("bad.txt", "0:0\n:1 1000:7\n");
   const Run r = run("compile bad.txt -o x.bin --paths 3 --region-sectors 8 --regions 0x2000");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "switchtab: bad.txt: line 2, column 4: entry \"1000:7\": path 7 >= nr_paths 3\n");
+  EXPECT_EQ(r.err,
+            "switchtab: bad.txt: line 2, column 4: entry \"1000:7\": path 7 >= nr_paths 3\n");
   EXPECT_EQ(access(path("x.bin").c_str(), F_OK), -1) << "no output on error";
 }
 
@@ -176,7 +183,8 @@ TEST_F(SwitchtabTest, CorruptBinaryErrorNamesFileAndByteOffsetAndExits2) {
   write("a.bin", bytes);
   const Run r = run("info a.bin");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err.rfind("switchtab: a.bin: byte 12 (crc32c): checksum mismatch: stored 0x", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.rfind("switchtab: a.bin: byte 12 (crc32c): checksum mismatch: stored 0x", 0), 0u)
+      << r.err;
 }
 
 TEST_F(SwitchtabTest, BinaryForAnotherGeometryIsRejectedNamingTheField) {
@@ -197,12 +205,17 @@ TEST_F(SwitchtabTest, UsageErrorsExit2AndSayWhatIsWrong) {
       {"frob", "unknown command \"frob\""},
       {"compile t.txt --paths 3 --region-sectors 8 --regions 4", "compile needs -o BIN"},
       {"compile t.txt -o x --paths 3 --regions 4", "the geometry needs --region-sectors"},
-      {"compile t.txt -o x --paths 3 --region-sectors 8", "the geometry needs exactly one of --regions and --size"},
-      {"compile t.txt -o x --paths three --region-sectors 8 --regions 4", "--paths: \"three\" is not a number"},
-      {"compile t.txt -o x --paths 0 --region-sectors 8 --regions 4", "nr_paths 0 is not in 1..256"},
+      {"compile t.txt -o x --paths 3 --region-sectors 8",
+       "the geometry needs exactly one of --regions and --size"},
+      {"compile t.txt -o x --paths three --region-sectors 8 --regions 4",
+       "--paths: \"three\" is not a number"},
+      {"compile t.txt -o x --paths 0 --region-sectors 8 --regions 4",
+       "nr_paths 0 is not in 1..256"},
       {"compile t.txt -o x --paths 3 --region-sectors 0 --regions 4", "region size is 0 sectors"},
-      {"compile t.txt -o x --paths 3 --region-sectors 8 --regions 4 --default path:3", "default path 3 >= nr_paths 3"},
-      {"compile t.txt -o x --paths 3 --region-sectors 8 --regions 4 --default sideways", "--default: \"sideways\""},
+      {"compile t.txt -o x --paths 3 --region-sectors 8 --regions 4 --default path:3",
+       "default path 3 >= nr_paths 3"},
+      {"compile t.txt -o x --paths 3 --region-sectors 8 --regions 4 --default sideways",
+       "--default: \"sideways\""},
       {"dump t.txt", "t.txt is a text table: give its geometry"},
       {"dump t.txt --colour", "unknown option --colour"},
       {"dump", "expected one TABLE file, got 0 arguments"},
@@ -211,7 +224,8 @@ TEST_F(SwitchtabTest, UsageErrorsExit2AndSayWhatIsWrong) {
       {"generate --paths 3 --regions 9", "generate needs --pattern"},
       {"generate --paths 3 --regions 9 --pattern zigzag", "--pattern: \"zigzag\" is not"},
       {"generate --paths 3 --regions 9 --pattern runs:5-2", "need 1 <= MIN <= MAX"},
-      {"generate --paths 3 --regions 9 --pattern random:1 --binary -o x", "--binary needs --region-sectors"},
+      {"generate --paths 3 --regions 9 --pattern random:1 --binary -o x",
+       "--binary needs --region-sectors"},
       {"info missing.bin", "missing.bin: cannot open: No such file or directory"},
   };
   for (const Case& c : cases) {

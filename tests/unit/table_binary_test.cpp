@@ -104,14 +104,18 @@ TEST(TableBinaryTest, TextBinaryMemoryRoundTripIsLossless) {
 TEST(TableBinaryTest, RejectsWrongMagic) {
   std::string bytes = encode_table_binary(*make_table(3, 10));
   bytes[1] = 'X';
-  EXPECT_EQ(decode_error(bytes), "byte 0 (magic): not a tcmu-switch binary table (bad magic number)");
-  EXPECT_EQ(decode_error("0:1 :2"), "byte 0 (magic): not a tcmu-switch binary table (bad magic number)");
+  EXPECT_EQ(decode_error(bytes),
+            "byte 0 (magic): not a tcmu-switch binary table (bad magic number)");
+  EXPECT_EQ(decode_error("0:1 :2"),
+            "byte 0 (magic): not a tcmu-switch binary table (bad magic number)");
 }
 
 TEST(TableBinaryTest, RejectsTruncationInsideTheHeader) {
   const std::string bytes = encode_table_binary(*make_table(3, 10));
-  EXPECT_EQ(decode_error(bytes.substr(0, 5)), "byte 5 (header): truncated: the file has 5 bytes, needs 64");
-  EXPECT_EQ(decode_error(bytes.substr(0, 40)), "byte 40 (header): truncated: the file has 40 bytes, needs 64");
+  EXPECT_EQ(decode_error(bytes.substr(0, 5)),
+            "byte 5 (header): truncated: the file has 5 bytes, needs 64");
+  EXPECT_EQ(decode_error(bytes.substr(0, 40)),
+            "byte 40 (header): truncated: the file has 40 bytes, needs 64");
   EXPECT_EQ(decode_error(""), "byte 0 (header): truncated: the file has 0 bytes, needs 64");
 }
 
@@ -147,7 +151,9 @@ TEST(TableBinaryTest, RejectsZeroRegionSize) {
   put64(bytes, kRegionSectorsOffset, 0);
   EXPECT_EQ(decode_error(bytes), "byte 24 (region_sectors): region size is 0 sectors");
   put64(bytes, kRegionSectorsOffset, UINT64_MAX / 2);
-  EXPECT_EQ(decode_error(bytes).rfind("byte 24 (region_sectors): region size 9223372036854775807 sectors", 0), 0u);
+  EXPECT_EQ(decode_error(bytes).rfind(
+                "byte 24 (region_sectors): region size 9223372036854775807 sectors", 0),
+            0u);
 }
 
 TEST(TableBinaryTest, RejectsZeroRegions) {
@@ -199,8 +205,9 @@ TEST(TableBinaryTest, RejectsBitmapBitsPastTheLastChunk) {
   std::string bytes = encode_table_binary(*make_table(3, 100000));  // 2 chunks
   put64(bytes, kBitmapOffset, 1u << 5);
   reseal(bytes);
-  EXPECT_EQ(decode_error(bytes),
-            "byte 64 (chunk bitmap): bit for chunk 5 is set, but nr_regions 100000 makes only 2 chunks");
+  EXPECT_EQ(
+      decode_error(bytes),
+      "byte 64 (chunk bitmap): bit for chunk 5 is set, but nr_regions 100000 makes only 2 chunks");
 }
 
 TEST(TableBinaryTest, RejectsPresentChunkCountThatDisagreesWithTheBitmap) {
@@ -223,7 +230,8 @@ TEST(TableBinaryTest, RejectsTruncatedChunkNamingIt) {
 TEST(TableBinaryTest, RejectsTrailingGarbage) {
   std::string bytes = encode_table_binary(*make_table(3, 10));
   bytes += "xyz";
-  EXPECT_EQ(decode_error(bytes), "byte 72 (end of table): trailing garbage: 3 bytes after the last chunk");
+  EXPECT_EQ(decode_error(bytes),
+            "byte 72 (end of table): trailing garbage: 3 bytes after the last chunk");
 }
 
 TEST(TableBinaryTest, RejectsEntryAtOrAboveNrPathsNamingRegionAndOffset) {
@@ -234,8 +242,7 @@ TEST(TableBinaryTest, RejectsEntryAtOrAboveNrPathsNamingRegionAndOffset) {
   const size_t word_offset = kHeaderSize + 8 + 3 * 8;
   put64(bytes, word_offset, uint64_t{3} << 8);
   reseal(bytes);
-  EXPECT_EQ(decode_error(bytes),
-            "byte 96 (chunk 1): region 65636 maps to path 3 >= nr_paths 3");
+  EXPECT_EQ(decode_error(bytes), "byte 96 (chunk 1): region 65636 maps to path 3 >= nr_paths 3");
 }
 
 TEST(TableBinaryTest, RejectsBitsPastTheLastEntry) {
@@ -244,7 +251,8 @@ TEST(TableBinaryTest, RejectsBitsPastTheLastEntry) {
   std::string bytes = encode_table_binary(*t);
   put64(bytes, kHeaderSize + 8, uint64_t{1} << 40);  // past the 10 live entries
   reseal(bytes);
-  EXPECT_EQ(decode_error(bytes), "byte 72 (chunk 0): chunk 0 word 0 has bits set past its last entry");
+  EXPECT_EQ(decode_error(bytes),
+            "byte 72 (chunk 0): chunk 0 word 0 has bits set past its last entry");
 }
 
 TEST(TableBinaryTest, WordCheckFindsEveryBadEntryValueAtEveryWidth) {
@@ -255,7 +263,8 @@ TEST(TableBinaryTest, WordCheckFindsEveryBadEntryValueAtEveryWidth) {
     const std::string good = encode_table_binary(*t);
     const uint32_t bits = t->entry_bits();
     for (uint32_t lane : {0u, 1u, 64 / bits - 1}) {
-      for (uint32_t v = nr_paths; v < (1u << bits); v += std::max(1u, ((1u << bits) - nr_paths) / 3)) {
+      for (uint32_t v = nr_paths; v < (1u << bits);
+           v += std::max(1u, ((1u << bits) - nr_paths) / 3)) {
         std::string bytes = good;
         put64(bytes, kHeaderSize + 8, uint64_t{v} << (lane * bits));
         reseal(bytes);
@@ -273,12 +282,14 @@ TEST(TableBinaryTest, WordCheckFindsEveryBadEntryValueAtEveryWidth) {
 
 TEST(TableBinaryTest, MaterialisedDefaultChunksMatchTheDefaultAndPassTheLoaderCheck) {
   for (uint32_t nr_paths = 1; nr_paths <= kMaxPaths; nr_paths++) {
-    for (DefaultMapping def : {DefaultMapping::round_robin(), DefaultMapping::fixed(nr_paths - 1)}) {
+    for (DefaultMapping def :
+         {DefaultMapping::round_robin(), DefaultMapping::fixed(nr_paths - 1)}) {
       auto t = make_table(nr_paths, 2 * RegionTable::kChunkRegions + 999, def);
       for (uint64_t c = 0; c < t->nr_chunks(); c++) t->mutable_chunk_words(c);
       auto back = decode_table_binary(encode_table_binary(*t));
       ASSERT_TRUE(back.ok()) << nr_paths << ": " << back.status().message();
-      ASSERT_TRUE(back.value()->same_mapping(*make_table(nr_paths, t->nr_regions(), def))) << nr_paths;
+      ASSERT_TRUE(back.value()->same_mapping(*make_table(nr_paths, t->nr_regions(), def)))
+          << nr_paths;
     }
   }
 }
@@ -304,7 +315,8 @@ TEST(TableBinaryTest, CorruptedBytesAreRejectedOrDecodeToAValidTable) {
       continue;
     }
     const RegionTable& table = *t.value();
-    for (uint64_t r = 0; r < table.nr_regions(); r += 97) ASSERT_LT(table.path_nr(r), table.nr_paths());
+    for (uint64_t r = 0; r < table.nr_regions(); r += 97)
+      ASSERT_LT(table.path_nr(r), table.nr_paths());
   }
   EXPECT_GT(rejected, 800);
 }

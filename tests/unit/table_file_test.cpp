@@ -1,7 +1,6 @@
 #include "table_file.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -70,7 +69,8 @@ TEST_F(TableFileTest, RejectsBinaryForAnotherDeviceNamingTheField) {
       {{3, 2048, 99999, {}}, "nr_regions 99999 in the table != 100000 of the device"},
   };
   for (const Case& c : cases) {
-    const std::string path = write("other.bin", encode_table_binary(*RegionTable::create(c.table).value()));
+    const std::string path =
+        write("other.bin", encode_table_binary(*RegionTable::create(c.table).value()));
     auto t = load_table_file(path, device_);
     ASSERT_FALSE(t.ok());
     EXPECT_EQ(t.status().message(), path + ": " + c.message);

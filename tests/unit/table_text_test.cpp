@@ -30,7 +30,8 @@ std::vector<uint32_t> paths(const RegionTable& t, uint64_t first, uint64_t n) {
 
 // The examples of Documentation/admin-guide/device-mapper/switch.rst, verbatim.
 TEST(TableTextTest, LoadsDmSwitchDocumentedSevenEntryExample) {
-  auto t = parse_ok("set_region_mappings 0:0 :1 :2 :0 :1 :2 :1", geometry(3, 16, DefaultMapping::fixed(0)));
+  auto t = parse_ok("set_region_mappings 0:0 :1 :2 :0 :1 :2 :1",
+                    geometry(3, 16, DefaultMapping::fixed(0)));
   EXPECT_EQ(paths(*t, 0, 8), (std::vector<uint32_t>{0, 1, 2, 0, 1, 2, 1, 0}));
   auto bare = parse_ok("0:0 :1 :2 :0 :1 :2 :1", geometry(3, 16, DefaultMapping::fixed(0)));
   EXPECT_TRUE(bare->same_mapping(*t));
@@ -61,7 +62,8 @@ TEST(TableTextTest, NumbersAreHexInEitherCase) {
 }
 
 TEST(TableTextTest, NextIndexContinuesAcrossLinesAndComments) {
-  auto t = parse_ok("# header\n5:1   # first\n\n  :2\t:0\r\n:1", geometry(3, 16, DefaultMapping::fixed(0)));
+  auto t = parse_ok("# header\n5:1   # first\n\n  :2\t:0\r\n:1",
+                    geometry(3, 16, DefaultMapping::fixed(0)));
   EXPECT_EQ(paths(*t, 5, 4), (std::vector<uint32_t>{1, 2, 0, 1}));
 }
 
@@ -124,8 +126,9 @@ TEST(TableTextTest, RejectsBadHexNamingTheEntry) {
   EXPECT_EQ(parse_error("0:0x1", geometry(3, 16)),
             "line 1, column 1: entry \"0:0x1\": expected the end of the entry after the path "
             "number, found \"x1\"");
-  EXPECT_EQ(parse_error("0x10:1", geometry(3, 16)),
-            "line 1, column 1: entry \"0x10:1\": expected ':' after the region index, found \"x10:1\"");
+  EXPECT_EQ(
+      parse_error("0x10:1", geometry(3, 16)),
+      "line 1, column 1: entry \"0x10:1\": expected ':' after the region index, found \"x10:1\"");
   EXPECT_EQ(parse_error("zz", geometry(3, 16)),
             "line 1, column 1: entry \"zz\": expected \"index:path_nr\", \":path_nr\" or \"Rn,m\"");
 }
@@ -140,17 +143,19 @@ TEST(TableTextTest, RejectsEmptyNumbers) {
   EXPECT_EQ(parse_error("5", geometry(3, 16)),
             "line 1, column 1: entry \"5\": expected ':' after the region index, found the end of "
             "the entry");
-  EXPECT_EQ(parse_error("0:1 R,2", geometry(3, 16)),
-            "line 1, column 5: entry \"R,2\": expected hex digits for the cycle length, found \",2\"");
+  EXPECT_EQ(
+      parse_error("0:1 R,2", geometry(3, 16)),
+      "line 1, column 5: entry \"R,2\": expected hex digits for the cycle length, found \",2\"");
   EXPECT_EQ(parse_error("0:1 R1,", geometry(3, 16)),
             "line 1, column 5: entry \"R1,\": expected hex digits for the count, found the end of "
             "the entry");
   EXPECT_EQ(parse_error("0:1 R1", geometry(3, 16)),
             "line 1, column 5: entry \"R1\": expected ',' after the cycle length, found the end of "
             "the entry");
-  EXPECT_EQ(parse_error("0:1 R", geometry(3, 16)),
-            "line 1, column 5: entry \"R\": expected hex digits for the cycle length, found the end "
-            "of the entry");
+  EXPECT_EQ(
+      parse_error("0:1 R", geometry(3, 16)),
+      "line 1, column 5: entry \"R\": expected hex digits for the cycle length, found the end "
+      "of the entry");
 }
 
 TEST(TableTextTest, RejectsNumbersThatOverflow64Bits) {
@@ -158,7 +163,8 @@ TEST(TableTextTest, RejectsNumbersThatOverflow64Bits) {
             "line 1, column 1: entry \"10000000000000000:1\": region index 10000000000000000 does "
             "not fit in 64 bits");
   // A wrapped value would be 0: dm-switch's parse_hex would take it.
-  EXPECT_NE(parse_error("0:10000000000000000", geometry(3, 16)).find("path number 10000000000000000 does not fit"),
+  EXPECT_NE(parse_error("0:10000000000000000", geometry(3, 16))
+                .find("path number 10000000000000000 does not fit"),
             std::string::npos);
   auto max = parse_error("ffffffffffffffff:1", geometry(3, 16));
   EXPECT_NE(max.find("region 0xffffffffffffffff (18446744073709551615) >= nr_regions 16"),
@@ -179,8 +185,9 @@ TEST(TableTextTest, RejectsRepeatWithNothingToRepeat) {
 TEST(TableTextTest, RejectsRepeatPastTheEnd) {
   EXPECT_EQ(parse_error("e:1 R1,2", geometry(3, 16)),
             "line 1, column 5: entry \"R1,2\": region_index 0xe (14) + count 2 >= nr_regions 16");
-  EXPECT_NE(parse_error("0:1 R1,ffffffffffffffff", geometry(3, 16)).find("+ count 0xffffffffffffffff"),
-            std::string::npos);
+  EXPECT_NE(
+      parse_error("0:1 R1,ffffffffffffffff", geometry(3, 16)).find("+ count 0xffffffffffffffff"),
+      std::string::npos);
 }
 
 TEST(TableTextTest, RejectsJunkAfterARepeat) {
@@ -232,9 +239,12 @@ std::unique_ptr<RegionTable> random_table(uint32_t nr_paths, uint64_t nr_regions
     const uint64_t kind = rng() % 3;
     const uint32_t p = static_cast<uint32_t>(rng() % nr_paths);
     for (uint64_t i = 0; i < run && r < nr_regions; i++, r++) {
-      if (kind == 0) t->set_unchecked(r, p);
-      else if (kind == 1) t->set_unchecked(r, static_cast<uint32_t>(rng() % nr_paths));
-      else t->set_unchecked(r, static_cast<uint32_t>((p + i) % nr_paths));
+      if (kind == 0)
+        t->set_unchecked(r, p);
+      else if (kind == 1)
+        t->set_unchecked(r, static_cast<uint32_t>(rng() % nr_paths));
+      else
+        t->set_unchecked(r, static_cast<uint32_t>((p + i) % nr_paths));
     }
   }
   return t;
