@@ -19,8 +19,10 @@ Layout, by quarter of the LUN (each quarter exercises one piece of syntax):
 
 `faulted` reads every region through the LUN with O_DIRECT while path P is
 broken (PATH... are the storage beneath the paths, still readable): regions
-the table puts on P must fail with EIO, every other region must return
-exactly what its own path holds (never zeros, never another path's data).
+the table puts on P must fail with an I/O error, every other region must
+return exactly what its own path holds (never zeros, never another path's
+data). The handler answers MEDIUM ERROR, which the block layer reports as
+ENODATA (BLK_STS_MEDIUM); EIO is accepted too.
 
 Semantics checked (dm-switch): a path stores LUN byte X at path.offset + X
 (offset 0 here), so region r's bytes must be at the same offsets on path
@@ -106,7 +108,7 @@ def faulted(args):
         try:
             n = os.preadv(fd, [buf], r * size)
         except OSError as e:
-            if e.errno == errno.EIO and want == args.faulted:
+            if e.errno in (errno.EIO, errno.ENODATA) and want == args.faulted:
                 eio += 1
             else:
                 bad.append("region %d (path %d): %s" % (r, want, e))
@@ -118,7 +120,7 @@ def faulted(args):
     os.close(fd)
     for line in bad[:20]:
         print(line)
-    print("%d regions on broken path %d failed with EIO; %d other regions read, %d problems" %
+    print("%d regions on broken path %d failed with an I/O error; %d other regions read, %d problems" %
           (eio, args.faulted, args.regions - eio, len(bad)))
     return 1 if bad or eio == 0 else 0
 
