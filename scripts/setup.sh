@@ -16,7 +16,8 @@ deps="${TCMU_SWITCH_DEPS:-$top/.deps}"
 
 pkgs_build=(build-essential cmake ninja-build pkg-config git ca-certificates
   liburing-dev libglib2.0-dev liburcu-dev libgtest-dev libgmock-dev googletest
-  libbenchmark-dev clang libclang-rt-14-dev dpkg-dev xz-utils python3 python3-pytest)
+  libbenchmark-dev clang libclang-rt-14-dev dpkg-dev xz-utils python3 python3-pytest
+  dbus-daemon)
 pkgs_vm=(qemu-system-x86 busybox-static kmod cpio gzip tcmu-runner fio lsscsi
   sg3-utils dbus targetcli-fb python3-rtslib-fb python3-configshell-fb open-iscsi
   libiscsi-bin iproute2 rdma-core ibverbs-utils python3-gi gnuplot-nox)

@@ -39,6 +39,10 @@ constexpr char kIntrospectionXml[] = R"(
       <arg name="nr_regions" type="t" direction="in"/>
       <arg name="path_nrs" type="ay" direction="out"/>
     </method>
+    <method name="GetRegionIo">
+      <arg name="bucket_shift" type="u" direction="out"/>
+      <arg name="ios" type="at" direction="out"/>
+    </method>
     <method name="GetSummary">
       <arg name="summary" type="a{sv}" direction="out"/>
     </method>
@@ -251,6 +255,7 @@ void DeviceObject::dispatch(const Call& call) noexcept {
     else if (m == "GetTable") value = get_table();
     else if (m == "GetTableText") value = get_table_text(params);
     else if (m == "GetRegions") value = get_regions(params);
+    else if (m == "GetRegionIo") value = get_region_io();
     else if (m == "GetSummary") value = get_summary();
     else if (m == "GetPathState") value = get_path_state(params);
     else if (m == "SetPathState") value = set_path_state(params, call.caller_uid);
@@ -323,6 +328,13 @@ Result<GVariant*> DeviceObject::get_regions(GVariant* parameters) {
   const std::vector<uint32_t> path_nrs = table->read_range(first, count);
   const std::vector<uint8_t> bytes(path_nrs.begin(), path_nrs.end());
   return reply(byte_array(bytes.data(), bytes.size()));
+}
+
+// ios[b] counts I/O pieces routed to regions [b << bucket_shift, (b + 1) << bucket_shift) since open.
+Result<GVariant*> DeviceObject::get_region_io() {
+  const RegionHistogram h = device_.region_histogram();
+  return g_variant_new("(u@at)", h.bucket_shift,
+                       g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, h.ios.data(), h.ios.size(), sizeof(uint64_t)));
 }
 
 Result<GVariant*> DeviceObject::get_summary() {

@@ -67,6 +67,7 @@ class DeviceObject {
   Result<GVariant*> get_table();
   Result<GVariant*> get_table_text(GVariant* parameters);
   Result<GVariant*> get_regions(GVariant* parameters);
+  Result<GVariant*> get_region_io();
   Result<GVariant*> get_summary();
   Result<GVariant*> get_path_state(GVariant* parameters);
   Result<GVariant*> set_path_state(GVariant* parameters, uid_t caller_uid);

@@ -10,7 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstring>
+#include <mutex>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -52,13 +56,27 @@ TEST(DeviceNamingTest, EveryByteButLettersAndDigitsIsEscaped) {
 
 TEST(DeviceObjectPolicyTest, OnlyTableAndPathStateChangesAreRootOnly) {
   for (const char* m : {"LoadTable", "SetRegionMappings", "SetPathState"}) EXPECT_TRUE(method_changes_device(m)) << m;
-  for (const char* m : {"GetTable", "GetTableText", "GetRegions", "GetSummary", "GetPathState"})
+  for (const char* m : {"GetTable", "GetTableText", "GetRegions", "GetRegionIo", "GetSummary", "GetPathState"})
     EXPECT_FALSE(method_changes_device(m)) << m;
 }
 
-class NullSink : public CommandSink {
+// Counts completions; the control tests issue one command at a time.
+class CountingSink : public CommandSink {
  public:
-  void command_done(void*, IoStatus) noexcept override {}
+  void command_done(void*, IoStatus) noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_++;
+    cv_.notify_all();
+  }
+  bool wait_done() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [this] { return done_ > 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int done_ = 0;
 };
 
 class NullReporter : public Reporter {
@@ -197,7 +215,7 @@ class DeviceObjectTest : public ::testing::Test {
 
   PrivateBus bus_;
   fs::path dir_;
-  NullSink sink_;
+  CountingSink sink_;
   NullReporter reporter_;
   std::unique_ptr<SwitchDevice> device_;
   GDBusConnection* service_ = nullptr;
@@ -320,6 +338,32 @@ TEST_F(DeviceObjectTest, SetPathStateRefusesUnknownStatesAndPathsByName) {
   EXPECT_EQ(call("SetPathState", g_variant_new("(us)", 3u, "failed"), "()"), nullptr);
   EXPECT_NE(error_message().find("path 3 >= nr_paths 3"), std::string::npos) << error_message();
   EXPECT_EQ(path_state(0), "healthy");
+}
+
+TEST_F(DeviceObjectTest, RegionIoCountsTheWriteInItsBucket) {
+  export_object(getuid());
+  void* buf = nullptr;
+  ASSERT_EQ(posix_memalign(&buf, 4096, 4096), 0);
+  std::memset(buf, 0x5a, 4096);
+  iovec iov{buf, 4096};
+  const uint64_t region = 5;
+  ASSERT_EQ(device_->write(buf, &iov, 1, region * kRegionSectors * kSectorBytes, 4096, false), IoStatus::kOk);
+  ASSERT_TRUE(sink_.wait_done());
+  std::free(buf);
+  GVariant* r = call("GetRegionIo", nullptr, "(uat)");
+  ASSERT_NE(r, nullptr) << error_message();
+  guint32 shift = 0;
+  GVariant* ios = nullptr;
+  g_variant_get(r, "(u@at)", &shift, &ios);
+  gsize n = 0;
+  const auto* counts = static_cast<const guint64*>(g_variant_get_fixed_array(ios, &n, sizeof(guint64)));
+  ASSERT_GT(n, region >> shift);
+  EXPECT_EQ(counts[region >> shift], 1u);
+  uint64_t total = 0;
+  for (gsize i = 0; i < n; i++) total += counts[i];
+  EXPECT_EQ(total, 1u);
+  g_variant_unref(ios);
+  g_variant_unref(r);
 }
 
 TEST_F(DeviceObjectTest, SummaryCountsEveryRegionOnceAndNamesThePaths) {
