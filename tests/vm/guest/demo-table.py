@@ -30,10 +30,10 @@ def job_rows(fio):
 
 
 def path_rows(before, after):
-    yield "%-6s %-8s %10s %10s %10s %10s" % ("path", "device", "read I/Os", "read MB", "write I/Os", "write MB")
+    yield "%-6s %-11s %10s %10s %10s %10s" % ("path", "device", "read I/Os", "read MB", "write I/Os", "write MB")
     for nr, dev in enumerate(before):
         d = [a - b for a, b in zip(after[dev], before[dev])]
-        yield "%-6d %-8s %10d %10.1f %10d %10.1f" % (
+        yield "%-6d %-11s %10d %10.1f %10d %10.1f" % (
             nr, dev, d[READ_IOS], d[READ_SECTORS] * 512 / 1e6, d[WRITE_IOS], d[WRITE_SECTORS] * 512 / 1e6)
 
 

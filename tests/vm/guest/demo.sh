@@ -8,18 +8,25 @@
 conf=$VMTEST_TOP/config/demo/lun0.conf
 size=$((256 * 1024 * 1024))
 iqn=iqn.2003-01.org.tcmu-switch.vm:demo
-paths=(ram0 ram1 ram2)    # the devices lun0.conf names
+# lun0.conf's paths: device-mapper maps of three brd RAM disks, because
+# device-mapper counts each path's I/Os and brd does not.
+paths=(demo-path0 demo-path1 demo-path2)
 
 # stat_snapshot FILE: each path's /sys/block/<dev>/stat line (I/Os and sectors).
 stat_snapshot() {
-  local p
-  for p in "${paths[@]}"; do echo "$p $(cat "/sys/block/$p/stat")"; done > "$1"
+  local p blk
+  for p in "${paths[@]}"; do
+    blk=$(dmsetup info -c --noheadings -o blkdevname "$p")
+    echo -n "$p "
+    cat "/sys/block/$blk/stat"
+  done > "$1"
 }
 
 require_switch_handler
 target_up
 load_modules iscsi_target_mod iscsi_tcp
 ram_disks 3 $((size / 1024))
+for i in 0 1 2; do dm_linear "${paths[i]}" "/dev/ram$i" > /dev/null; done
 start_dbus
 start_runner
 must "targetcli: user:switch lun0 exported on 127.0.0.1:3260" \

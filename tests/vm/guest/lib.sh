@@ -130,6 +130,15 @@ ram_disks() {
   done
 }
 
+# dm_linear NAME DEV: /dev/mapper/NAME, a device-mapper linear map of all of
+# DEV. brd keeps no I/O statistics; device-mapper does, in /sys/block/dm-N/stat.
+dm_linear() {
+  load_modules dm_mod
+  # No udev in the guest: dmsetup makes the /dev/mapper node itself.
+  DM_DISABLE_UDEV=1 dmsetup create "$1" --table "0 $(blockdev --getsz "$2") linear $2 0"
+  echo "/dev/mapper/$1"
+}
+
 kernel_log_has() { dmesg | grep -F -- "$1" > /dev/null; }
 
 # ---- tcmu-runner and D-Bus ------------------------------------------------
