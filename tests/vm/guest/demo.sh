@@ -26,7 +26,7 @@ require_switch_handler
 target_up
 load_modules iscsi_target_mod iscsi_tcp
 ram_disks 3 $((size / 1024))
-for i in 0 1 2; do dm_linear "${paths[i]}" "/dev/ram$i" > /dev/null; done
+for i in 0 1 2; do dm_path "${paths[i]}" "/dev/ram$i" > /dev/null; done
 start_dbus
 start_runner
 must "targetcli: user:switch lun0 exported on 127.0.0.1:3260" \

@@ -130,16 +130,11 @@ ram_disks() {
   done
 }
 
-# dm_linear NAME DEV: /dev/mapper/NAME, a device-mapper linear map of all of
-# DEV. brd keeps no I/O statistics; device-mapper does, in /sys/block/dm-N/stat.
-dm_linear() {
-  load_modules dm_mod
-  # No udev in the guest: dmsetup makes the /dev/mapper node itself.
-  DM_DISABLE_UDEV=1 dmsetup create "$1" --table "0 $(blockdev --getsz "$2") linear $2 0"
-  echo "/dev/mapper/$1"
-}
+# How many times target_core_user has logged a daemon's SET_FEATURES, which
+# a runner sends once it listens for netlink commands.
+runner_registrations() { dmesg | grep -c -F "tcmu daemon: command reply support" || true; }
 
-kernel_log_has() { dmesg | grep -F -- "$1" > /dev/null; }
+registrations_above() { [ "$(runner_registrations)" -gt "$1" ]; }
 
 # ---- tcmu-runner and D-Bus ------------------------------------------------
 
@@ -175,12 +170,15 @@ runner_on_bus() {
 
 runner_alive() { [ -n "$runner_pid" ] && kill -0 "$runner_pid" 2> /dev/null; }
 
-# Ready for devices once it has told the kernel it answers netlink commands;
-# with a bus, also once it owns its name (targetcli discovers handlers there).
+# Ready for devices once it has told the kernel it answers netlink commands
+# (counted, so a restarted runner waits for its own); with a bus, also once it
+# owns its name (targetcli discovers handlers there).
 start_runner() {
+  local before
+  before=$(runner_registrations)
   tcmu-runner --handler-path "$(handler_dir)" -l "$WORK/log" &
   runner_pid=$!
-  wait_for "tcmu-runner netlink set-up" 60 kernel_log_has "tcmu daemon: command reply support" ||
+  wait_for "tcmu-runner netlink set-up" 60 registrations_above "$before" ||
     die "$VMTEST_NAME" "tcmu-runner did not register with target_core_user"
   if [ -S /run/dbus/system_bus_socket ]; then
     wait_for "org.kernel.TCMUService1 on the bus" 60 runner_on_bus ||

@@ -40,9 +40,6 @@ pass "multipath user:switch LUN is $dev"
 
 dev_config_is() { [ "$(cat "$bs/attrib/dev_config")" = "switch/$1" ]; }
 
-# The kernel keeps the new dev_config only when the handler accepted it.
-swap() { echo -n "switch/$1" > "$bs/attrib/dev_config" && dev_config_is "$1"; }
-
 # fio in rounds of a few seconds until told to stop, so the I/O lasts exactly
 # as long as the swaps do, however slow the guest is. Status: the first
 # failing round's.
@@ -59,7 +56,7 @@ fio_pid=$!
 refused=0
 for ((i = 0; i < swaps; i++)); do
   conf=${confs[i % ${#confs[@]}]}
-  swap "$conf" || { refused=$((refused + 1)); log "swap $i to $conf refused"; }
+  set_dev_config "$bs" "switch/$conf" || { refused=$((refused + 1)); log "swap $i to $conf refused"; }
 done
 check "$swaps swaps through attrib/dev_config under I/O, none refused" [ "$refused" = 0 ]
 check "targetcli set attribute dev_config= under I/O" targetcli_batch \
