@@ -148,6 +148,13 @@ def guest_table(runs, env_lines):
 
 # ---- plots --------------------------------------------------------------------
 
+def y_axis(logscale, hline):
+    if logscale:
+        return "set logscale y"
+    # Autoscale, but leave room above a target line so that it shows.
+    return "set yrange [0:%g<*]" % (hline * 1.2) if hline is not None else "set yrange [0:*]"
+
+
 def gnuplot(out_dir, name, data_rows, columns, ylabel, title, logscale=False, hline=None):
     """A clustered bar chart: data_rows = [(label, [value per column])]."""
     dat = os.path.join(out_dir, name + ".dat")
@@ -164,7 +171,7 @@ def gnuplot(out_dir, name, data_rows, columns, ylabel, title, logscale=False, hl
         "set title '%s'" % title, "set ylabel '%s'" % ylabel,
         "set style data histograms", "set style histogram clustered gap 1",
         "set style fill solid 0.85 border -1", "set boxwidth 0.9", "set grid ytics",
-        "set xtics rotate by -25", "set key outside right top", "set yrange [0:*]" if not logscale else "set logscale y",
+        "set xtics rotate by -25", "set key outside right top", y_axis(logscale, hline),
         "plot " + plots, ""])
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
     os.remove(dat)
@@ -191,6 +198,14 @@ def guest_plots(out_dir, runs):
                 for t, _ in TRANSPORTS for rw, b in GUEST_WORKLOADS if b == bs]
         made.append(gnuplot(out_dir, "guest_%s" % bs, rows, configs, unit,
                             "Guest (QEMU TCG, one run): %s, QD16" % bs))
+    pairs = [("switch/file", "switch", "file"), ("switch/fileio", "switch", "fileio")]
+    if "switch-zc" in configs:
+        pairs.append(("ZC/copy", "switch-zc", "switch"))
+    rows = [("%s %s %s" % (t, rw, bs), [ratio(guest_value(runs.get((t, a, rw, bs)), bs),
+                                              guest_value(runs.get((t, b, rw, bs)), bs)) for _, a, b in pairs])
+            for t, _ in TRANSPORTS for rw, bs in GUEST_WORKLOADS]
+    made.append(gnuplot(out_dir, "guest_ratio", rows, [p[0] for p in pairs], "ratio",
+                        "Guest ratios (target line: switch/file at 4 KiB)", hline=FILE_TARGET))
     return made
 
 
