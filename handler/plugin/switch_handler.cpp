@@ -15,21 +15,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-extern "C" {
-#include "libtcmu.h"
-#include "libtcmu_common.h"
-#include "libtcmu_log.h"
-#include "scsi_defs.h"
-#include "tcmu-runner.h"
-// tcmur_device.h cannot be included from C++ (a parameter is named `private`).
-void tcmur_dev_set_private(struct tcmu_device* dev, void* priv);
-void* tcmur_dev_get_private(struct tcmu_device* dev);
-}
-// libtcmu_common.h defines these as function-like macros; they break <algorithm>.
-#undef min
-#undef max
-#undef round_up
-#undef round_down
+#include "tcmu_api.h"
 
 #include <cerrno>
 #include <cstdlib>

@@ -19,21 +19,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-extern "C" {
-#include "libtcmu.h"
-#include "libtcmu_common.h"
-#include "libtcmu_log.h"
-#include "scsi_defs.h"
-#include "tcmu-runner.h"
-// tcmur_device.h cannot be included from C++ (a parameter is named `private`).
-void tcmur_dev_set_private(struct tcmu_device* dev, void* priv);
-void* tcmur_dev_get_private(struct tcmu_device* dev);
-}
-// libtcmu_common.h defines these as function-like macros; they break <algorithm>.
-#undef min
-#undef max
-#undef round_up
-#undef round_down
+#include "tcmu_api.h"
 
 #include <gtest/gtest.h>
 
@@ -103,6 +89,14 @@ bool log_has(const std::string& needle) {
   for (const auto& l : log_lines)
     if (l.find(needle) != std::string::npos) return true;
   return false;
+}
+
+// Everything the plugin logged, for failure messages.
+std::string log_text() {
+  std::lock_guard<std::mutex> lock(mutex);
+  std::string text;
+  for (const auto& l : log_lines) text += l;
+  return text;
 }
 
 }  // namespace host
@@ -261,7 +255,9 @@ class PluginHostTest : public ::testing::Test {
   // (extra lines go into [device]); returns the cfgstring naming it.
   std::string make_config(const std::string& name, const Layout& layout, const std::string& extra = "") {
     const fs::path table = dir_ / (name + ".table");
-    write_text(table, table_text(layout, kPathBytes / kRegionBytes));
+    // The regions of the LUN as opened; regions a grown LUN adds take the
+    // default, round-robin, which is kModThree.
+    write_text(table, table_text(layout, kNrRegions));
     std::string conf = "[device]\nregion_sectors=" + std::to_string(kRegionSectors) +
                        "\nmode=placement\ntable=" + table.filename().string() + "\n" + extra;
     for (int i = 0; i < kNrPaths; i++)
@@ -273,7 +269,7 @@ class PluginHostTest : public ::testing::Test {
   void open_device(const std::string& cfgstring) {
     dev_.cfgstring = cfgstring;
     dev_.num_lbas = kLunBytes / dev_.block_size;
-    ASSERT_EQ(handler_->open(&dev_, false), 0);
+    ASSERT_EQ(handler_->open(&dev_, false), 0) << host::log_text();
     opened_ = true;
   }
 
