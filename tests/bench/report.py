@@ -59,18 +59,18 @@ def host_table(doc):
            % (doc["dir"], direct, doc["seconds"], rows[0]["qd"] if rows else 0, doc["kernel"], doc["nproc"],
               doc["fio_version"]),
            "thr = core I/O workers = fio numjobs (fio iodepth = QD / thr); the core also has one submitter thread.",
-           "", "%-10s %4s %3s | %9s %8s %8s %7s %8s %7s | %9s %8s %8s %7s | %8s %8s | %5s" % (
-               "workload", "bs", "thr", "core IOPS", "MB/s", "CPUus/IO", "allocs", "allocs/IO", "slp/IO",
-               "fio IOPS", "MB/s", "CPUus/IO", "ctx/IO", "core/fio", "CPU c/f", "load") + "  rounds: core/fio"]
+           "", "%-10s %4s %3s | %9s %8s %8s %5s %7s %8s %7s | %9s %8s %8s %5s %7s | %8s %8s | %5s" % (
+               "workload", "bs", "thr", "core IOPS", "MB/s", "CPUus/IO", "cores", "allocs", "allocs/IO", "slp/IO",
+               "fio IOPS", "MB/s", "CPUus/IO", "cores", "ctx/IO", "core/fio", "CPU c/f", "load") + "  rounds: core/fio"]
     for r in rows:
         c, f = r["core"], r["fio"]
         mark = "ok" if (r["core_over_fio_iops"] or 0) >= HOST_TARGET else "!!"
-        out.append("%-10s %3dk %3d | %9.0f %8.1f %8.2f %7d %8.4f %7.2f | %9.0f %8.1f %8.2f %7.2f | %5.2f %-2s %8.2f | %5.1f" % (
-            r["rw"], r["bs"] // 1024, r["workers"], c["iops"], c["mb_per_s"], c["cpu_us_per_io"],
+        out.append("%-10s %3dk %3d | %9.0f %8.1f %8.2f %5.2f %7d %8.4f %7.2f | %9.0f %8.1f %8.2f %5.2f %7.2f | %5.2f %-2s %8.2f | %5.1f" % (
+            r["rw"], r["bs"] // 1024, r["workers"], c["iops"], c["mb_per_s"], c["cpu_us_per_io"], c["cpu_cores"],
             c["allocations"], c["allocations_per_io"], c["sleeps_per_io"], f["iops"], f["mb_per_s"],
-            f["cpu_us_per_io"], f["ctx_per_io"], r["core_over_fio_iops"], mark,
+            f["cpu_us_per_io"], f["cpu_cores"], f["ctx_per_io"], r["core_over_fio_iops"], mark,
             r["core_over_fio_cpu_per_io"], r["load_before"]) + "  " + " ".join("%.2f" % x for x in r["round_ratios"]))
-    out.append("Each side: the median of %d rounds (core and fio alternate); core/fio target >= %.1f (ok / !! = below); CPU c/f = core CPU per I/O over fio's; "
+    out.append("Each side: the median of %d rounds (core and fio alternate); core/fio target >= %.1f (ok / !! = below); CPU c/f = core CPU per I/O over fio's; cores = CPU time / wall time; "
                "slp/IO = voluntary context switches per command (core), ctx/IO = fio's context switches per I/O."
                % (rows[0]["rounds"] if rows else 0, HOST_TARGET))
     return out
