@@ -14,6 +14,7 @@ constexpr std::string_view kPathGroupPrefix = "path.";
 const std::set<std::string, std::less<>> kDeviceKeys = {
     "region_sectors", "mode", "table", "default", "engine", "workers", "probe_interval_ms"};
 const std::set<std::string, std::less<>> kPathKeys = {"device", "offset", "name"};
+constexpr uint64_t kMaxRegionSectors = UINT64_MAX / kSectorBytes;
 
 struct GFreeDeleter {
   void operator()(void* p) const { g_free(p); }
@@ -97,6 +98,10 @@ Status parse_device_group(GKeyFile* kf, const std::string& base_dir, DeviceConfi
   auto sectors = parse_u64(region.get(), "[device] region_sectors");
   if (!sectors.ok()) return sectors.status();
   if (sectors.value() == 0) return Status::error("[device] region_sectors is 0");
+  // Every size and offset is computed in bytes, in 64 bits.
+  if (sectors.value() > kMaxRegionSectors)
+    return Status::error("[device] region_sectors " + std::to_string(sectors.value()) + " > " +
+                         std::to_string(kMaxRegionSectors) + ": the region size in bytes overflows 64 bits");
   cfg.region_sectors = sectors.value();
 
   if (auto v = get_raw(kf, group, "mode"))

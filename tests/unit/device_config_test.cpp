@@ -91,6 +91,17 @@ TEST(DeviceConfigTest, RejectsBadValuesNamingKeyAndValue) {
   EXPECT_NE(error_of("region_sectors=8").find("config t.conf:"), std::string::npos);
 }
 
+// 2^55 sectors made region_bytes wrap to 0 and DeviceConfig::geometry()
+// divide by zero (UBSan in fuzz_device_config; seed region_bytes_overflow.conf).
+TEST(DeviceConfigTest, RejectsRegionSectorsWhoseByteSizeOverflows) {
+  EXPECT_NE(error_of("[device]\nregion_sectors=36028797018963968\n[path.0]\ndevice=/x\n")
+                .find("region_sectors 36028797018963968 > 36028797018963967"),
+            std::string::npos);
+  auto c = parse("[device]\nregion_sectors=36028797018963967\n[path.0]\ndevice=/x\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c.value().geometry(uint64_t{1} << 30).nr_regions, 1u);
+}
+
 TEST(DeviceConfigTest, CfgstringNamesTheConfigFile) {
   EXPECT_EQ(config_path_from_cfgstring("switch//etc/ts/a.conf").value(), "/etc/ts/a.conf");
   EXPECT_EQ(config_path_from_cfgstring("switch/etc/ts/a.conf").value(), "/etc/ts/a.conf");
