@@ -16,6 +16,24 @@ zc_require_kernel() {
   [ "$ok" = 1 ] ||
     die "$VMTEST_NAME" "kernel $(uname -r) has no zero-copy target_core_user (no attrib/zc_enable): boot the kmod-patches kernel (run-guest --kernel)"
   log "kernel $(uname -r) has the zero-copy series"
+  zc_builtin_module_tree
+}
+
+# zc_builtin_module_tree: tcmu-runner asks libkmod for target_core_user and
+# exits if there is no module tree that names it, built in or not. A kernel
+# from build-kernel.sh has every driver built in and no module tree, so give
+# the guest one that lists the built-in target modules.
+zc_builtin_module_tree() {
+  local dir=/lib/modules/$(uname -r)
+  [ ! -e "$dir/modules.dep" ] || return 0
+  mkdir -p "$dir"
+  printf 'kernel/drivers/target/%s.ko\n' target_core_mod target_core_user \
+    target_core_file target_core_iblock loopback/tcm_loop iscsi/iscsi_target_mod \
+    > "$dir/modules.builtin"
+  printf 'kernel/drivers/%s.ko\n' uio/uio scsi/iscsi_tcp scsi/sd_mod >> "$dir/modules.builtin"
+  : > "$dir/modules.order"
+  depmod "$(uname -r)"
+  log "module tree for built-in drivers: $dir"
 }
 
 # zc_backstore NAME CFGSTRING SIZE [CONTROL...]: a user: backstore with 1 MiB
