@@ -40,6 +40,7 @@ RegionTable::RegionTable(const TableGeometry& geometry)
       entries_per_word_(64 / entry_bits_),
       entry_mask_((uint64_t{1} << entry_bits_) - 1),
       word_reciprocal_(((uint64_t{1} << 32) + entries_per_word_ - 1) / entries_per_word_),
+      path_reciprocal_(UINT64_MAX / geometry.nr_paths + 1),
       region_bytes_bits_(std::has_single_bit(geometry.region_bytes())
                              ? std::countr_zero(geometry.region_bytes())
                              : -1),

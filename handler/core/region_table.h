@@ -147,7 +147,11 @@ class RegionTable {
   uint32_t default_path_nr(uint64_t region_nr) const noexcept {
     if (geometry_.default_mapping.kind == DefaultMapping::Kind::kFixedPath)
       return geometry_.default_mapping.path_nr;
-    return static_cast<uint32_t>(region_nr % geometry_.nr_paths);
+    if (region_nr > UINT32_MAX) return static_cast<uint32_t>(region_nr % geometry_.nr_paths);
+    // Lemire's fastmod: exact for 32-bit numerators, a multiply instead of a
+    // divide (the divide alone took lookups on default chunks past 2 ns).
+    const uint64_t low = path_reciprocal_ * region_nr;
+    return static_cast<uint32_t>((static_cast<unsigned __int128>(low) * geometry_.nr_paths) >> 64);
   }
   void fill_default(uint64_t chunk_nr, uint64_t* words) const;
   uint64_t* writable_chunk(uint64_t chunk_nr);
@@ -159,6 +163,7 @@ class RegionTable {
   uint32_t entries_per_word_;       // 64 / entry_bits_
   uint64_t entry_mask_;
   uint64_t word_reciprocal_;        // ceil(2^32 / entries_per_word_)
+  uint64_t path_reciprocal_;        // floor((2^64 - 1) / nr_paths) + 1, for default_path_nr
   int region_bytes_bits_;           // log2(region_bytes()) or -1
   uint64_t generation_ = 0;
   std::vector<std::shared_ptr<uint64_t[]>> chunks_;  // null: default mapping

@@ -36,6 +36,22 @@ TEST(RegionTableTest, DefaultIsRoundRobinAndAllocatesNothing) {
   EXPECT_EQ(t->entry_bytes(), 0u);
 }
 
+// The default chunk lookup divides by a reciprocal: check it against % for
+// every path count, on both sides of 2^32 regions where it switches method.
+TEST(RegionTableTest, RoundRobinDefaultMatchesModuloForEveryPathCount) {
+  std::mt19937_64 rng(5);
+  const uint64_t nr = (uint64_t{1} << 32) + RegionTable::kChunkRegions;
+  for (uint32_t paths = 1; paths <= kMaxPaths; paths++) {
+    auto t = make_table(paths, nr);
+    for (uint64_t r : {uint64_t{0}, uint64_t{paths}, uint64_t{UINT32_MAX}, uint64_t{UINT32_MAX} + 1, nr - 1})
+      ASSERT_EQ(t->path_nr(r), r % paths) << paths << " paths, region " << r;
+    for (int i = 0; i < 1000; i++) {
+      const uint64_t r = rng() % nr;
+      ASSERT_EQ(t->path_nr(r), r % paths) << paths << " paths, region " << r;
+    }
+  }
+}
+
 TEST(RegionTableTest, FixedDefaultRoutesEverythingToOnePath) {
   auto t = make_table(5, 200000, DefaultMapping::fixed(4));
   EXPECT_EQ(t->path_nr(0), 4u);
