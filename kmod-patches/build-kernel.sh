@@ -90,8 +90,10 @@ apply_series() {
 	if [ "$want" = all ]; then
 		want=$(series_count)
 	fi
-	state="$want $(sed -n "1,\$p" "$here/series" | grep -vE '^[[:space:]]*(#|$)' |
-		head -n "$want" | while read -r p _; do sha256sum "$here/$p"; done | sha256sum)"
+	# awk, not head: head would leave grep to die of SIGPIPE (pipefail)
+	state="$want $(grep -vE '^[[:space:]]*(#|$)' "$here/series" |
+		awk -v n="$want" 'NR <= n { print $1 }' |
+		while read -r p; do sha256sum "$here/$p"; done | sha256sum)"
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$state" ]; then
 		return 0
 	fi
@@ -133,8 +135,8 @@ if [ "$check_series" -eq 1 ]; then
 	failed=0
 	for k in $(seq 0 "$n"); do
 		apply_series "$k"
-		name=$( [ "$k" -eq 0 ] && echo "(stock)" ||
-			grep -vE '^[[:space:]]*(#|$)' "$here/series" | sed -n "${k}p")
+		name="(stock)"
+		[ "$k" -eq 0 ] || name=$(grep -vE '^[[:space:]]*(#|$)' "$here/series" | awk -v k="$k" 'NR == k')
 		logf=$out/prefix-$k.log
 		# shellcheck disable=SC2086
 		if make -C "$src" ARCH=x86_64 CC="$cc" -j"$jobs" $objs >"$logf" 2>&1; then
