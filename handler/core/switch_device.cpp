@@ -330,9 +330,12 @@ void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
     return;
   }
   const bool transfers = req->op == IoOp::kRead || req->op == IoOp::kWrite;
-  if (result == -EFAULT && transfers && !req->buffered) {
+  if ((result == -EFAULT || result == -EINVAL) && transfers && !req->buffered) {
     // O_DIRECT cannot pin pages the kernel mapped without a struct page
-    // reference (zero copy from tcm_loop): go through the page cache instead.
+    // reference (zero copy from tcm_loop: EFAULT), nor use a buffer that is
+    // not block aligned (EINVAL): tcmu-runner emulates WRITE AND VERIFY,
+    // COMPARE AND WRITE and WRITE SAME with calloc'd buffers of its own. Go
+    // through the page cache instead; the path is not at fault.
     req->buffered = true;
     path.counters().bounced.fetch_add(1, std::memory_order_relaxed);
     engine_->submit(req->worker_nr, req);
