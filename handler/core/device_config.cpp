@@ -147,6 +147,7 @@ Result<PathConfig> parse_path_group(GKeyFile* kf, const std::string& group, uint
     path.offset_bytes = n.value();
   }
   auto name = get_raw(kf, group, "name");
+  if (name && *name.get() == '\0') return Status::error("[" + group + "] name is empty (leave it out for \"path" + std::to_string(path_nr) + "\")");
   path.name = name ? std::string(name.get()) : "path" + std::to_string(path_nr);
   return path;
 }
