@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what it needs, builds, runs the
-# unit tests plain and under ASan+UBSan, then the end-to-end scenarios in QEMU
-# guests booting Debian's stock kernel.
+# unit tests plain, under ASan+UBSan and under TSan, fuzzes every parser for a
+# short while, then runs the end-to-end scenarios in QEMU guests booting
+# Debian's stock kernel.
 #
 #   scripts/test.sh [--unit-only]
 set -euo pipefail
@@ -28,6 +29,14 @@ step "unit tests under ASan+UBSan"
 cmake -S . -B build-asan -G Ninja -DTCMU_SWITCH_WERROR=ON -DTCMU_SWITCH_SANITIZE=address
 cmake --build build-asan
 ctest --test-dir build-asan --output-on-failure -j2
+
+step "unit tests under TSan (suppressions: tests/tsan.supp)"
+cmake -S . -B build-tsan -G Ninja -DTCMU_SWITCH_WERROR=ON -DTCMU_SWITCH_SANITIZE=thread
+cmake --build build-tsan
+ctest --test-dir build-tsan --output-on-failure -j2
+
+step "fuzzing: ${FUZZ_SECONDS:-30} s per target (libFuzzer, ASan+UBSan)"
+FUZZ_BUILD_DIR=$top/build-fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
 [ "$unit_only" = 1 ] && exit 0
 
