@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,19 +85,32 @@ class NullReporter : public Reporter {
   void report(LogLevel, const std::string&) noexcept override {}
 };
 
-// A dbus-daemon of our own (session configuration: only our uid may connect).
+// A dbus-daemon of our own (session configuration: only our uid may
+// connect). It is our child and dies with us even if a test aborts.
 class PrivateBus {
  public:
   PrivateBus() {
-    FILE* out = popen("dbus-daemon --session --fork --print-address=1 --print-pid=1", "r");
-    if (out == nullptr) return;
-    char line[512];
-    if (fgets(line, sizeof line, out) != nullptr) address_ = std::string(line, strcspn(line, "\n"));
-    if (fgets(line, sizeof line, out) != nullptr) pid_ = static_cast<pid_t>(std::stol(line));
-    pclose(out);
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      close(fds[0]);
+      const std::string print_address = "--print-address=" + std::to_string(fds[1]);
+      execlp("dbus-daemon", "dbus-daemon", "--session", "--nofork", print_address.c_str(), nullptr);
+      _exit(127);
+    }
+    close(fds[1]);
+    if (FILE* out = fdopen(fds[0], "r")) {
+      char line[512];
+      if (fgets(line, sizeof line, out) != nullptr) address_ = std::string(line, strcspn(line, "\n"));
+      fclose(out);
+    }
   }
   ~PrivateBus() {
-    if (pid_ > 0) kill(pid_, SIGTERM);
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
   }
   const std::string& address() const { return address_; }
 
