@@ -15,6 +15,7 @@ enum class IoOp : uint8_t { kRead, kWrite, kFlush, kUnmap };
 struct IoRequest {
   IoOp op = IoOp::kRead;
   bool buffered = false;    // use the path's buffered fd (O_DIRECT could not pin the buffer)
+  bool zero_fill = false;   // kUnmap: write zeroes instead of deallocating (the path cannot)
   uint8_t attempts = 0;     // paths tried so far (multipath failover)
   int rw_flags = 0;         // RWF_DSYNC for FUA writes
   uint32_t path_nr = 0;

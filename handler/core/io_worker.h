@@ -3,6 +3,8 @@
 // Internal to the engine.
 #pragma once
 
+#include <linux/falloc.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -63,6 +65,12 @@ class IoWorker {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
+
+// fallocate() mode for an UNMAP piece: deallocate, or write zeroes where the
+// path could not (IoRequest::zero_fill).
+inline int unmap_mode(const IoRequest& req) {
+  return (req.zero_fill ? FALLOC_FL_ZERO_RANGE : FALLOC_FL_PUNCH_HOLE) | FALLOC_FL_KEEP_SIZE;
+}
 
 Result<std::unique_ptr<IoWorker>> make_uring_worker(const WorkerContext& ctx);
 Result<std::unique_ptr<IoWorker>> make_sync_worker(const WorkerContext& ctx);

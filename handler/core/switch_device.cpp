@@ -323,6 +323,15 @@ void SwitchDevice::account(Path& path, const IoRequest& req) {
 
 void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
   Path& path = *paths_[req->path_nr];
+  if (req->op == IoOp::kUnmap && result == -EOPNOTSUPP && !req->zero_fill) {
+    // tcmu-runner 1.5.4 reports LBPRZ unconditionally (scsi.c: READ CAPACITY
+    // 16 byte 14 |= 0x40): unmapped blocks must read back as zeroes. A path
+    // that cannot deallocate (brd, devices without discard) writes zeroes.
+    req->zero_fill = true;
+    engine_->submit(req->worker_nr, req);
+    engine_->kick(req->worker_nr);
+    return;
+  }
   if (result >= 0 || (req->op == IoOp::kUnmap && result == -EOPNOTSUPP)) {
     // A path that cannot deallocate keeps the data; UNMAP is advisory.
     account(path, *req);

@@ -50,7 +50,7 @@ class SyncWorker final : public IoWorker {
       case IoOp::kWrite: rc = pwritev2(fd, req.iov, iov_cnt, off, req.rw_flags); break;
       case IoOp::kFlush: rc = fsync(fd); break;
       case IoOp::kUnmap:
-        rc = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, static_cast<off_t>(req.len));
+        rc = fallocate(fd, unmap_mode(req), off, static_cast<off_t>(req.len));
         break;
     }
     return rc < 0 ? -errno : static_cast<int>(rc);

@@ -114,7 +114,7 @@ class UringWorker final : public IoWorker {
         io_uring_prep_fsync(sqe, file, 0);
         break;
       case IoOp::kUnmap:
-        io_uring_prep_fallocate(sqe, file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, req->len);
+        io_uring_prep_fallocate(sqe, file, unmap_mode(*req), off, req->len);
         break;
     }
     sqe->flags |= IOSQE_FIXED_FILE;
