@@ -53,18 +53,13 @@ TableSlot::~TableSlot() {
   delete current_;
 }
 
-// UBSan has reported misaligned accesses to liburcu-bp's per-thread reader
-// record (declared cache-line aligned) in these inlined read-side calls, in
-// code that is otherwise correct; x86 loads do not care about the alignment.
-#define NO_SANITIZE_ALIGNMENT __attribute__((no_sanitize("alignment")))
-
-NO_SANITIZE_ALIGNMENT TableSlot::Reader::Reader(const TableSlot& slot) noexcept {
+TableSlot::Reader::Reader(const TableSlot& slot) noexcept {
   urcu_bp_read_lock();
   table_ = rcu_dereference(slot.current_);
   tsan_acquire(table_);
 }
 
-NO_SANITIZE_ALIGNMENT TableSlot::Reader::~Reader() {
+TableSlot::Reader::~Reader() {
   tsan_release(table_);
   urcu_bp_read_unlock();
 }
