@@ -140,7 +140,13 @@ Status check_block_geometry(const DeviceConfig& config, uint32_t block_size) {
 void advertise_unmap(tcmu_device* dev, const DeviceConfig& config, uint32_t block_size) {
   const auto region_blocks = static_cast<uint32_t>(config.region_sectors * tcmu_switch::kSectorBytes / block_size);
   tcmu_dev_set_opt_unmap_gran(dev, region_blocks, true);
-  tcmu_dev_set_unmap_gran_align(dev, 0);
+  // tcmu-runner uses the alignment as a modulus and a power-of-two mask
+  // (tcmur_cmd_handler.c:325, 688): 0 made WRITE SAME with UNMAP divide by
+  // zero and kill the runner (SIGFPE, seen under iscsi-test-cu). Region-sized
+  // when that is a power of two, so its chunks start at region boundaries;
+  // else 1. The device splits every UNMAP at regions itself either way.
+  const bool pow2 = (region_blocks & (region_blocks - 1)) == 0;
+  tcmu_dev_set_unmap_gran_align(dev, pow2 ? region_blocks : 1);
   tcmu_dev_set_max_unmap_len(dev, tcmu_dev_get_max_xfer_len(dev));
 }
 

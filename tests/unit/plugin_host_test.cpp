@@ -446,6 +446,7 @@ TEST_F(PluginHostTest, OpenAdvertisesRegionSizedUnmapsAndRefusesABadConfig) {
   EXPECT_NE(dev_.handler_private, nullptr);
   EXPECT_EQ(dev_.opt_unmap_gran, kRegionBytes / dev_.block_size);
   EXPECT_TRUE(dev_.unmap_split);
+  EXPECT_EQ(dev_.unmap_gran_align, kRegionBytes / dev_.block_size);  // never 0: the runner divides by it
   EXPECT_TRUE(dev_.write_cache);
 }
 
