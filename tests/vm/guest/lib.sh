@@ -492,7 +492,7 @@ iscsi_unexport_raw() {
   echo 0 > "$tpg/enable"
   rmdir "$tpg"/np/*
   for lun in "$tpg"/lun/lun_*; do
-    rm "$lun"/*
+    find "$lun" -maxdepth 1 -type l -delete   # the backstore link; the rest is configfs's
     rmdir "$lun"
   done
   rmdir "$tpg" "$TARGET/iscsi/$1"
