@@ -45,8 +45,6 @@ IoEngine::~IoEngine() {
   for (auto& w : workers_) w->stop();
 }
 
-void IoEngine::submit(uint32_t worker_nr, IoRequest* req) noexcept { workers_[worker_nr]->push(req); }
-
-void IoEngine::kick(uint32_t worker_nr) noexcept { workers_[worker_nr]->wake(); }
+void IoEngine::submit(uint32_t worker_nr, IoRequest* list) noexcept { workers_[worker_nr]->submit(list); }
 
 }  // namespace tcmu_switch

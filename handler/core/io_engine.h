@@ -1,9 +1,13 @@
 // IoEngine: the device's own pool of I/O worker threads.
 //
-// Each worker owns a submission queue (lock-free, filled by any thread) and
-// either an io_uring with every path's fds registered (the default) or, where
-// io_uring is unavailable, plain preadv2/pwritev2 calls. Data moves straight
-// between the command's buffers and the paths: no copy in userspace.
+// Each worker is a lane with a submission queue (lock-free, filled by any
+// thread) and either an io_uring with every path's fds registered (the
+// default) or, where io_uring is unavailable, plain preadv2/pwritev2 calls on
+// its thread. With io_uring the thread that submits a command issues it on the
+// lane's ring and reaps what already finished, so a command that the paths
+// complete at once (RAM, page cache) costs one system call and no thread
+// hand-off; the worker thread only reaps what finishes later. Data moves
+// straight between the command's buffers and the paths: no copy in userspace.
 #pragma once
 
 #include <cstdint>
@@ -36,11 +40,10 @@ class IoEngine {
   EngineKind kind() const { return kind_; }
   uint32_t nr_workers() const { return static_cast<uint32_t>(workers_.size()); }
 
-  // Queues req on a worker; never blocks, never fails (queues hold every
-  // request of the pool). Call kick() after a batch.
-  void submit(uint32_t worker_nr, IoRequest* req) noexcept;
-  // Wakes the worker if it sleeps.
-  void kick(uint32_t worker_nr) noexcept;
+  // Sends a list of requests (linked by IoRequest::next) down one lane; never
+  // blocks on I/O, never fails (queues hold every request of the pool).
+  // Completions may be delivered before it returns, on the calling thread.
+  void submit(uint32_t worker_nr, IoRequest* list) noexcept;
 
  private:
   explicit IoEngine(EngineKind kind);

@@ -1,6 +1,8 @@
-// IoWorker: one thread of the I/O engine and its submission queue. The
-// io_uring and synchronous workers differ only in how they execute requests.
-// Internal to the engine.
+// IoWorker: one lane of the I/O engine: a submission queue and a thread.
+// The synchronous worker executes every request on its thread. The io_uring
+// worker lets the submitting thread issue and reap on the lane's ring itself
+// and keeps its thread for completions that arrive later. Internal to the
+// engine.
 #pragma once
 
 #include <linux/falloc.h>
@@ -37,13 +39,18 @@ class IoWorker {
   IoWorker& operator=(const IoWorker&) = delete;
 
   bool has_eventfd() const { return event_fd_ >= 0; }
-  void push(IoRequest* req) noexcept { queue_.push(req); }
-  void wake() noexcept;
+  // Takes a list of requests linked by IoRequest::next. Never blocks on
+  // I/O and never fails (the queue holds every request of the pool). A
+  // request may complete, and be reused, before submit() returns.
+  virtual void submit(IoRequest* list) noexcept;
   void start();
   void stop() noexcept;
 
  protected:
   virtual void run() noexcept = 0;
+  // Queues every request of the list; the caller then sees that they run.
+  void push_all(IoRequest* list) noexcept;
+  void wake() noexcept;
 
   // Accounts a transfer of `result` bytes or -errno. Returns true when req is
   // finished and was handed to the completion; false when it still has bytes

@@ -264,17 +264,25 @@ uint32_t SwitchDevice::pick_worker() noexcept {
 }
 
 void SwitchDevice::dispatch(Command* cmd, uint32_t worker, IoRequest* list) noexcept {
+  IoRequest* send = nullptr;
   while (list != nullptr) {
-    IoRequest* next = list->next;  // the request may be done and reused once queued
+    IoRequest* next = list->next;
     list->worker_nr = worker;
-    if (mode_ == Mode::kPlacement && paths_[list->path_nr]->state() == PathState::kDisabled)
+    if (mode_ == Mode::kPlacement && paths_[list->path_nr]->state() == PathState::kDisabled) {
       finish_piece(list, error_status(list->op));  // never serve a region from another path
-    else
-      engine_->submit(worker, list);
+    } else {
+      list->next = send;
+      send = list;
+    }
     list = next;
   }
-  engine_->kick(worker);
+  if (send != nullptr) engine_->submit(worker, send);
   put_command(cmd);  // drop the submission guard
+}
+
+void SwitchDevice::resubmit(IoRequest* req) noexcept {
+  req->next = nullptr;
+  engine_->submit(req->worker_nr, req);
 }
 
 void SwitchDevice::finish_piece(IoRequest* req, IoStatus status) noexcept {
@@ -328,8 +336,7 @@ void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
     // 16 byte 14 |= 0x40): unmapped blocks must read back as zeroes. A path
     // that cannot deallocate (brd, devices without discard) writes zeroes.
     req->zero_fill = true;
-    engine_->submit(req->worker_nr, req);
-    engine_->kick(req->worker_nr);
+    resubmit(req);
     return;
   }
   if (result >= 0 || (req->op == IoOp::kUnmap && result == -EOPNOTSUPP)) {
@@ -347,8 +354,7 @@ void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
     // through the page cache instead; the path is not at fault.
     req->buffered = true;
     path.counters().bounced.fetch_add(1, std::memory_order_relaxed);
-    engine_->submit(req->worker_nr, req);
-    engine_->kick(req->worker_nr);
+    resubmit(req);
     return;
   }
   path.counters().errors.fetch_add(1, std::memory_order_relaxed);
@@ -365,8 +371,7 @@ bool SwitchDevice::retry_elsewhere(IoRequest* req) noexcept {
   req->path_nr = next;
   req->buffered = false;
   paths_[failed]->counters().failovers.fetch_add(1, std::memory_order_relaxed);
-  engine_->submit(req->worker_nr, req);
-  engine_->kick(req->worker_nr);
+  resubmit(req);
   return true;
 }
 

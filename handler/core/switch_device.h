@@ -4,9 +4,12 @@
 // when its last piece is done.
 //
 // Threads: read/write/flush/unmap come from tcmu-runner's per-device command
-// thread; pieces finish on engine workers; control calls (reload, path state,
-// stats) come from the runner's main thread or D-Bus. None of them waits for
-// another on the I/O path: tables are RCU-published, pools are lock-free.
+// thread (or from a completion callback, for the commands tcmu-runner
+// emulates with a read then a write). Pieces finish on the submitting thread
+// when the paths complete them at once, else on engine workers. Control calls
+// (reload, path state, stats) come from the runner's main thread or D-Bus.
+// None of them waits for another on the I/O path: tables are RCU-published,
+// pools are lock-free.
 #pragma once
 
 #include <sys/uio.h>
@@ -43,7 +46,8 @@ enum class IoStatus : uint8_t {
 };
 const char* io_status_name(IoStatus status);
 
-// Hears about finished commands, from an engine worker thread.
+// Hears about finished commands: from an engine worker thread, or from the
+// submitting thread itself, before read()/write()/... return.
 class CommandSink {
  public:
   virtual ~CommandSink() = default;
@@ -140,6 +144,7 @@ class SwitchDevice final : private IoCompletion {
   uint32_t next_usable_path(uint32_t after) const noexcept;
   uint32_t pick_worker() noexcept;
   void dispatch(Command* cmd, uint32_t worker, IoRequest* list) noexcept;
+  void resubmit(IoRequest* req) noexcept;
   void finish_piece(IoRequest* req, IoStatus status) noexcept;
   void put_command(Command* cmd) noexcept;
   void io_done(IoRequest* req, int result) noexcept override;

@@ -1,13 +1,23 @@
-// The io_uring worker: one ring per thread, every path's two fds registered
-// as fixed files, requests turned into SQEs in batches and completions reaped
-// in the same loop. A read on the wake-up eventfd stays armed in the ring, so
-// one io_uring_submit_and_wait() sleeps on both I/O and new requests.
-#include <fcntl.h>
+// The io_uring worker: one ring per lane, every path's two fds registered as
+// fixed files.
+//
+// Whoever holds the ring issues what is queued, submits and reaps. The hold
+// is taken with a try, never waited for: a thread that finds the ring held
+// leaves its requests in the queue, and the holder takes them before it lets
+// go. Usually the holder is the thread that submits
+// the command, so a request the path completes at once (a RAM disk, the page
+// cache) is reaped on return from the submitting system call and its command
+// completes on that thread, with no hand-off.
+//
+// The worker thread is there for completions that arrive later. It sleeps on
+// an eventfd that the ring signals for each completion posted while nobody
+// holds the ring; a holder reaps by itself, so it turns the signal off while
+// it holds the ring.
 #include <liburing.h>
-#include <linux/falloc.h>
-#include <sys/syscall.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -17,8 +27,12 @@
 namespace tcmu_switch {
 namespace {
 
-constexpr uint64_t kWakeTag = 0;  // user_data of the eventfd read; requests use their address
 constexpr unsigned kMaxRingEntries = 4096;
+// The kernel posts a completion and then reads whether to signal, with no
+// full barrier between the two, so a signal turned on just then can be
+// missed. While requests are in flight the worker looks at the ring at least
+// this often rather than sleep forever on a wake-up that may not come.
+constexpr int kInflightPollMs = 20;
 
 class UringWorker final : public IoWorker {
  public:
@@ -31,17 +45,15 @@ class UringWorker final : public IoWorker {
   Status init() {
     if (!has_eventfd()) return Status::error(std::string("eventfd: ") + std::strerror(errno));
     unsigned entries = 8;
-    while (entries < ctx_.queue_capacity + 1 && entries < kMaxRingEntries) entries <<= 1;
+    while (entries < ctx_.queue_capacity && entries < kMaxRingEntries) entries <<= 1;
     io_uring_params params{};
-    // The ring is created here but used only by the worker thread: created
-    // disabled, it binds to the thread that enables it (SINGLE_ISSUER).
-    params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_R_DISABLED;
+    // Several threads submit (never at once), so no SINGLE_ISSUER.
+    params.flags = IORING_SETUP_COOP_TASKRUN;
     int rc = io_uring_queue_init_params(entries, &ring_, &params);
-    if (rc == -EINVAL) {  // kernels before 6.0 do not know the flags
+    if (rc == -EINVAL) {  // kernels before 5.19 do not know the flag
       params = {};
       rc = io_uring_queue_init_params(entries, &ring_, &params);
     }
-    disabled_ = (params.flags & IORING_SETUP_R_DISABLED) != 0;
     if (rc < 0) return Status::error(std::string("io_uring_queue_init: ") + std::strerror(-rc));
     ring_ready_ = true;
     std::vector<int> fds;
@@ -51,37 +63,64 @@ class UringWorker final : public IoWorker {
     }
     rc = io_uring_register_files(&ring_, fds.data(), static_cast<unsigned>(fds.size()));
     if (rc < 0) return Status::error(std::string("io_uring_register_files: ") + std::strerror(-rc));
+    rc = io_uring_register_eventfd(&ring_, event_fd_);
+    if (rc < 0) return Status::error(std::string("io_uring_register_eventfd: ") + std::strerror(-rc));
     return {};
+  }
+
+  void submit(IoRequest* list) noexcept override {
+    push_all(list);
+    serve();
   }
 
  private:
   void run() noexcept override {
-    if (disabled_) enable_ring();
-    arm_wake();
     for (;;) {
-      drain_queue();
-      if (stopping() && inflight_ == 0 && queue_.empty()) break;
-      set_sleeping(true);
-      if (!queue_.empty()) {
-        set_sleeping(false);
-        continue;
-      }
-      const int rc = io_uring_submit_and_wait(&ring_, 1);
-      set_sleeping(false);
-      if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) report_once(rc);
-      reap();
+      serve();
+      if (stopping() && inflight_.load(std::memory_order_relaxed) == 0 && queue_.empty()) break;
+      wait_for_signal();
     }
   }
 
-  // liburing 2.3 (Debian 12) has no io_uring_enable_rings().
-  void enable_ring() noexcept {
-    syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0);
+  // Runs the ring unless another thread holds it. demand_ counts the calls
+  // since the holder took the ring; the holder lets go only by bringing it
+  // back to 0 from the count it has seen, so a call that came meanwhile (its
+  // requests already queued) makes it go round once more.
+  void serve() noexcept {
+    uint32_t seen = demand_.fetch_add(1, std::memory_order_acq_rel);
+    if (seen != 0) return;
+    seen = 1;
+    do {
+      io_uring_cq_eventfd_toggle(&ring_, false);  // the holder reaps by itself
+      pump();
+      // Completions posted from here on wake the worker thread; the ones
+      // posted while the signal was off are reaped here.
+      io_uring_cq_eventfd_toggle(&ring_, true);
+      reap();
+    } while (io_uring_sq_ready(&ring_) > 0 || !queue_.empty() ||
+             !demand_.compare_exchange_strong(seen, 0, std::memory_order_acq_rel));
   }
 
-  void arm_wake() noexcept {
-    io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_read(sqe, event_fd_, &wake_buf_, sizeof(wake_buf_), 0);
-    io_uring_sqe_set_data64(sqe, kWakeTag);
+  // REQUIRES: the ring held.
+  void pump() noexcept {
+    do {
+      IoRequest* req = nullptr;
+      while (queue_.pop(req)) issue(req);
+      if (io_uring_sq_ready(&ring_) > 0) {
+        const int rc = io_uring_submit(&ring_);
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) report_once(rc);
+      }
+      reap();
+    } while (io_uring_sq_ready(&ring_) > 0 || !queue_.empty());
+  }
+
+  void wait_for_signal() noexcept {
+    pollfd pfd{event_fd_, POLLIN, 0};
+    const int timeout = inflight_.load(std::memory_order_relaxed) > 0 ? kInflightPollMs : -1;
+    if (poll(&pfd, 1, timeout) > 0) {
+      uint64_t count = 0;
+      [[maybe_unused]] ssize_t n = read(event_fd_, &count, sizeof(count));
+    }
   }
 
   io_uring_sqe* get_sqe() noexcept {
@@ -91,11 +130,6 @@ class UringWorker final : public IoWorker {
       sqe = io_uring_get_sqe(&ring_);
     }
     return sqe;
-  }
-
-  void drain_queue() noexcept {
-    IoRequest* req = nullptr;
-    while (queue_.pop(req)) issue(req);
   }
 
   void issue(IoRequest* req) noexcept {
@@ -119,21 +153,19 @@ class UringWorker final : public IoWorker {
     }
     sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data(sqe, req);
-    inflight_++;
+    inflight_.fetch_add(1, std::memory_order_relaxed);
   }
 
+  // Short transfers go straight back into the SQ; finished requests go to
+  // the completion, which may queue retries. serve() submits both.
   void reap() noexcept {
     io_uring_cqe* cqe = nullptr;
     unsigned head = 0;
     unsigned seen = 0;
     io_uring_for_each_cqe(&ring_, head, cqe) {
       seen++;
-      if (cqe->user_data == kWakeTag) {
-        arm_wake();
-        continue;
-      }
       auto* req = static_cast<IoRequest*>(io_uring_cqe_get_data(cqe));
-      inflight_--;
+      inflight_.fetch_sub(1, std::memory_order_relaxed);
       if (!settle(req, cqe->res)) issue(req);
     }
     io_uring_cq_advance(&ring_, seen);
@@ -143,15 +175,14 @@ class UringWorker final : public IoWorker {
     if (reported_) return;
     reported_ = true;
     ctx_.reporter->report(LogLevel::kError, "io_uring worker " + std::to_string(ctx_.worker_nr) +
-                                                ": io_uring_submit_and_wait: " + std::strerror(-rc));
+                                                ": io_uring_submit: " + std::strerror(-rc));
   }
 
   io_uring ring_{};
   bool ring_ready_ = false;
-  bool disabled_ = false;
   bool reported_ = false;
-  uint64_t wake_buf_ = 0;
-  size_t inflight_ = 0;
+  std::atomic<uint32_t> demand_{0};
+  std::atomic<size_t> inflight_{0};
 };
 
 }  // namespace

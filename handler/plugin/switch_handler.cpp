@@ -1,14 +1,15 @@
 // handler_switch.so: the tcmu-runner plugin for `user:switch` LUNs.
 //
 // This file only translates. tcmu-runner's callouts become calls on a core
-// SwitchDevice (handler/core), whose engine completes commands from its own
-// worker threads through tcmur_cmd_complete(). It shows, in order: the
+// SwitchDevice (handler/core), whose engine completes commands through
+// tcmur_cmd_complete(): on the command thread when the paths finish at once,
+// else from its worker threads. It shows, in order: the
 // per-device state, logging, cfgstring checks, open/close, the I/O callouts,
 // reconfig, and the handler table with handler_init.
 //
 // The handler runs with nr_threads = 0: callouts come from the runner's
-// per-device command thread, queue their pieces and return at once
-// (tcmu-runner-abi.md section 5.3).
+// per-device command thread, submit their pieces and return without waiting
+// for them (tcmu-runner-abi.md section 5.3).
 
 #include <pthread.h>
 #include <scsi/scsi.h>  // WRITE_10, WRITE_12 (scsi_defs.h has only WRITE_16)
