@@ -71,6 +71,7 @@ Result<std::unique_ptr<SwitchDevice>> SwitchDevice::open(const DeviceConfig& con
 
 Status SwitchDevice::start() {
   if (limits_.size_bytes == 0) return Status::error("LUN size is 0");
+  if (limits_.max_xfer_bytes == 0) return Status::error("maximum transfer length is 0");
   for (uint32_t i = 0; i < config_.nr_paths(); i++) {
     auto path = Path::open(config_.paths[i], i, limits_.size_bytes, reporter_);
     if (!path.ok()) return path.status();
@@ -81,7 +82,7 @@ Status SwitchDevice::start() {
   if (!table.ok()) return table.status();
   table_ = std::make_unique<TableSlot>(std::move(table).value());
 
-  // A command of max_xfer_bytes touches at most max_xfer / region + 2 regions
+  // A window of max_xfer_bytes touches at most max_xfer / region + 2 regions
   // when unaligned; a flush takes one piece per path.
   const uint64_t region_bytes = config_.region_sectors * kSectorBytes;
   max_pieces_ = static_cast<size_t>(std::max<uint64_t>(limits_.max_xfer_bytes / region_bytes + 2, config_.nr_paths()));
@@ -155,7 +156,8 @@ IoStatus SwitchDevice::flush(void* user) noexcept {
     *req = IoRequest{.op = IoOp::kFlush, .path_nr = path_nr++, .cmd = cmd, .next = req->next};
   }
   cmd->pending.store(static_cast<uint32_t>(paths_.size()) + 1, std::memory_order_relaxed);
-  dispatch(cmd, pick_worker(), list);
+  dispatch(pick_worker(), list);
+  put_command(cmd);  // drop the submission guard
   return IoStatus::kOk;
 }
 
@@ -166,31 +168,44 @@ IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_
   Command* cmd = begin_command(user);
   if (cmd == nullptr) return IoStatus::kBusy;
   if (op == IoOp::kRead || op == IoOp::kWrite) zero_copy_.count(iov, iov_cnt);
+  cmd->op = op;
+  cmd->rw_flags = rw_flags;
+  cmd->next_offset = offset_bytes;
+  cmd->remaining = len_bytes;
+  cmd->data = IovecCursor(iov, iov_cnt);
+  if (const IoStatus s = send_window(cmd); s != IoStatus::kOk) {
+    commands_->release(cmd);
+    return s;
+  }
+  put_command(cmd);  // drop the submission guard; the last reference sends the next window
+  return IoStatus::kOk;
+}
 
-  // One generation routes every piece of the command.
+// Splits the command's next window at regions and sends the pieces, keeping
+// the submission guard. On error nothing was sent.
+IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
+  const uint64_t window = std::min(cmd->remaining, limits_.max_xfer_bytes);
+  // One generation routes every piece of the window.
   TableSlot::Reader reader(*table_);
   const RegionTable& table = reader.table();
-  const uint64_t nr = count_region_pieces(table.region_bytes(), offset_bytes, len_bytes);
+  const uint64_t nr = count_region_pieces(table.region_bytes(), cmd->next_offset, window);
   IoRequest* list = nullptr;
-  if (nr > max_pieces_ || !acquire_pieces(nr, &list)) {
-    commands_->release(cmd);
-    if (nr > max_pieces_) return IoStatus::kHardwareError;
+  if (!acquire_pieces(nr, &list)) {
     busy_.fetch_add(1, std::memory_order_relaxed);
     return IoStatus::kBusy;
   }
-
-  IovecCursor cursor(iov, iov_cnt);
+  const bool transfers = cmd->op == IoOp::kRead || cmd->op == IoOp::kWrite;
   size_t iov_used = 0;
   bool sliced = true;
   IoRequest* req = list;
-  for_each_region_piece(table.region_bytes(), offset_bytes, len_bytes,
+  for_each_region_piece(table.region_bytes(), cmd->next_offset, window,
                         [&](uint64_t region_nr, uint64_t piece_offset, uint64_t piece_len) {
     IoRequest* next = req->next;
-    *req = IoRequest{.op = op, .rw_flags = rw_flags, .path_nr = route(table, region_nr),
+    *req = IoRequest{.op = cmd->op, .rw_flags = cmd->rw_flags, .path_nr = route(table, region_nr),
                      .lun_offset = piece_offset, .len = piece_len, .region_nr = region_nr, .cmd = cmd,
                      .next = next};
-    if (op == IoOp::kRead || op == IoOp::kWrite) {
-      const size_t n = cursor.take(piece_len, cmd->iov_scratch + iov_used, cmd->iov_capacity - iov_used);
+    if (transfers) {
+      const size_t n = cmd->data.take(piece_len, cmd->iov_scratch + iov_used, cmd->iov_capacity - iov_used);
       sliced = sliced && n > 0;
       req->iov = cmd->iov_scratch + iov_used;
       req->iov_cnt = static_cast<uint32_t>(n);
@@ -198,13 +213,14 @@ IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_
     }
     req = next;
   });
-  if (!sliced) {  // the iovecs do not cover len_bytes, or more than the kernel ever sends
+  if (!sliced) {  // the iovecs do not cover the command, or are finer than the kernel ever sends
     release_pieces(list);
-    commands_->release(cmd);
     return IoStatus::kHardwareError;
   }
+  cmd->next_offset += window;
+  cmd->remaining -= window;
   cmd->pending.store(static_cast<uint32_t>(nr) + 1, std::memory_order_relaxed);
-  dispatch(cmd, pick_worker(), list);
+  dispatch(pick_worker(), list);
   return IoStatus::kOk;
 }
 
@@ -263,7 +279,7 @@ uint32_t SwitchDevice::pick_worker() noexcept {
   return next_worker_.fetch_add(1, std::memory_order_relaxed) % engine_->nr_workers();
 }
 
-void SwitchDevice::dispatch(Command* cmd, uint32_t worker, IoRequest* list) noexcept {
+void SwitchDevice::dispatch(uint32_t worker, IoRequest* list) noexcept {
   IoRequest* send = nullptr;
   while (list != nullptr) {
     IoRequest* next = list->next;
@@ -277,7 +293,6 @@ void SwitchDevice::dispatch(Command* cmd, uint32_t worker, IoRequest* list) noex
     list = next;
   }
   if (send != nullptr) engine_->submit(worker, send);
-  put_command(cmd);  // drop the submission guard
 }
 
 void SwitchDevice::resubmit(IoRequest* req) noexcept {
@@ -295,13 +310,24 @@ void SwitchDevice::finish_piece(IoRequest* req, IoStatus status) noexcept {
   put_command(cmd);
 }
 
-// The last reference completes the command: exactly once.
+// The last reference sends the next window or completes the command, exactly
+// once. A loop, not a recursion: windows the paths finish at once come back
+// here on the same thread.
 void SwitchDevice::put_command(Command* cmd) noexcept {
-  if (cmd->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  void* user = cmd->user;
-  const IoStatus status = cmd->status.load(std::memory_order_acquire);
-  commands_->release(cmd);
-  sink_.command_done(user, status);
+  while (cmd->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    IoStatus status = cmd->status.load(std::memory_order_acquire);
+    // A window refused for want of pieces ends the command with BUSY: the
+    // initiator sends it again whole, and rewriting or rereading the windows
+    // already done changes nothing.
+    if (status == IoStatus::kOk && cmd->remaining > 0) {
+      status = send_window(cmd);
+      if (status == IoStatus::kOk) continue;
+    }
+    void* user = cmd->user;
+    commands_->release(cmd);
+    sink_.command_done(user, status);
+    return;
+  }
 }
 
 IoStatus SwitchDevice::error_status(IoOp op) {

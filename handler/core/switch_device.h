@@ -27,6 +27,7 @@
 #include "fixed_pool.h"
 #include "io_engine.h"
 #include "io_request.h"
+#include "io_split.h"
 #include "path.h"
 #include "region_table.h"
 #include "reporter.h"
@@ -54,12 +55,22 @@ class CommandSink {
   virtual void command_done(void* user, IoStatus status) noexcept = 0;
 };
 
+// A command goes to the paths in windows of at most the kernel's largest
+// transfer, one after the other: a LUN can be sent more (LIO does not hold
+// iSCSI initiators to the Block Limits page, and the runner hands over whole
+// WRITE SAME and UNMAP ranges), and the pools are sized for one window.
 struct Command {
-  std::atomic<uint32_t> pending{0};  // pieces not yet finished, + 1 while submitting
+  std::atomic<uint32_t> pending{0};  // pieces of the window not yet finished, + 1 while submitting
   std::atomic<IoStatus> status{IoStatus::kOk};
   void* user = nullptr;
-  iovec* iov_scratch = nullptr;  // room for the pieces' iovec slices
+  iovec* iov_scratch = nullptr;  // room for the window's iovec slices
   size_t iov_capacity = 0;
+  // What the next windows carry.
+  IoOp op = IoOp::kRead;
+  int rw_flags = 0;
+  uint64_t next_offset = 0;
+  uint64_t remaining = 0;
+  IovecCursor data{nullptr, 0};
 };
 
 struct DeviceLimits {
@@ -137,13 +148,14 @@ class SwitchDevice final : private IoCompletion {
 
   IoStatus submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
                         uint64_t len_bytes, int rw_flags) noexcept;
+  IoStatus send_window(Command* cmd) noexcept;
   Command* begin_command(void* user) noexcept;
   bool acquire_pieces(uint64_t nr, IoRequest** list) noexcept;
   void release_pieces(IoRequest* list) noexcept;
   uint32_t route(const RegionTable& table, uint64_t region_nr) const noexcept;
   uint32_t next_usable_path(uint32_t after) const noexcept;
   uint32_t pick_worker() noexcept;
-  void dispatch(Command* cmd, uint32_t worker, IoRequest* list) noexcept;
+  void dispatch(uint32_t worker, IoRequest* list) noexcept;
   void resubmit(IoRequest* req) noexcept;
   void finish_piece(IoRequest* req, IoStatus status) noexcept;
   void put_command(Command* cmd) noexcept;

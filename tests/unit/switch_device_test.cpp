@@ -114,8 +114,8 @@ class SwitchDeviceTest : public ::testing::TestWithParam<EngineKind> {
     return c;
   }
 
-  void open_device(const DeviceConfig& c) {
-    auto d = SwitchDevice::open(c, {kLunBytes, 1 << 20, 32}, sink_, reporter_);
+  void open_device(const DeviceConfig& c, uint64_t max_xfer_bytes = 1 << 20) {
+    auto d = SwitchDevice::open(c, {kLunBytes, max_xfer_bytes, 32}, sink_, reporter_);
     ASSERT_TRUE(d.ok()) << d.status().message();
     device_ = std::move(d).value();
   }
@@ -137,6 +137,25 @@ class SwitchDeviceTest : public ::testing::TestWithParam<EngineKind> {
     EXPECT_EQ(pread(fd, out.data(), len, static_cast<off_t>(off)), static_cast<ssize_t>(len));
     ::close(fd);
     return out;
+  }
+
+  // Each region of [off, off + len) holds data's bytes on its round-robin
+  // path (3 paths) and zeroes on the others.
+  void expect_placed(uint64_t off, const char* data, uint64_t len) {
+    for (uint64_t pos = off; pos < off + len;) {
+      const uint64_t region = pos / kRegionBytes;
+      const uint64_t piece = std::min(off + len, (region + 1) * kRegionBytes) - pos;
+      const int owner = static_cast<int>(region % 3);
+      for (int p = 0; p < 3; p++) {
+        const std::vector<char> got = file_bytes(p, pos, piece);
+        if (p == owner)
+          ASSERT_EQ(std::memcmp(got.data(), data + (pos - off), piece), 0) << "region " << region;
+        else
+          ASSERT_EQ(std::count(got.begin(), got.end(), 0), static_cast<long>(piece))
+              << "region " << region << " leaked onto path " << p;
+      }
+      pos += piece;
+    }
   }
 
   fs::path dir_;
@@ -161,21 +180,7 @@ TEST_P(SwitchDeviceTest, PlacementPutsEveryRegionOnItsPathOnly) {
   AlignedBuffer data(len);
   fill_pattern(data.bytes(), len, 1);
   ASSERT_EQ(write(data, off, len), IoStatus::kOk);
-
-  for (uint64_t pos = off; pos < off + len;) {
-    const uint64_t region = pos / kRegionBytes;
-    const uint64_t piece = std::min(off + len, (region + 1) * kRegionBytes) - pos;
-    const int owner = static_cast<int>(region % 3);  // round robin
-    for (int p = 0; p < 3; p++) {
-      const std::vector<char> got = file_bytes(p, pos, piece);
-      if (p == owner)
-        ASSERT_EQ(std::memcmp(got.data(), data.bytes() + (pos - off), piece), 0) << "region " << region;
-      else
-        ASSERT_EQ(std::count(got.begin(), got.end(), 0), static_cast<long>(piece))
-            << "region " << region << " leaked onto path " << p;
-    }
-    pos += piece;
-  }
+  expect_placed(off, data.bytes(), len);
   AlignedBuffer back(len);
   ASSERT_EQ(read(back, off, len), IoStatus::kOk);
   EXPECT_EQ(std::memcmp(back.bytes(), data.bytes(), len), 0);
@@ -234,6 +239,38 @@ TEST_P(SwitchDeviceTest, UnmapDeallocatesOnTheOwningPath) {
   const std::vector<char> after = file_bytes(1, kRegionBytes, kRegionBytes);
   EXPECT_EQ(std::count(after.begin(), after.end(), 0), static_cast<long>(kRegionBytes));
   EXPECT_EQ(device_->report().paths[1].stats.unmaps, 1u);
+}
+
+// LIO does not hold initiators to the Block Limits page: a command may be far
+// longer than the transfer length the pools were sized for.
+TEST_P(SwitchDeviceTest, CommandsLongerThanTheMaxTransferGoInWindows) {
+  open_device(make_config(Mode::kPlacement, 3), 96 * 1024);
+  const uint64_t off = kRegionBytes / 2 + 4096, len = 2 << 20;  // unaligned: 33 regions, 22 windows
+  AlignedBuffer data(len);
+  fill_pattern(data.bytes(), len, 3);
+  // Uneven iovecs, so windows and iovecs end in different places.
+  const std::vector<size_t> sizes = {4096, 300 * 1024, len - 4096 - 300 * 1024};
+  std::vector<iovec> iov;
+  for (size_t at = 0; const size_t n : sizes) {
+    iov.push_back({data.bytes() + at, n});
+    at += n;
+  }
+  ASSERT_EQ(device_->write(&data, iov.data(), iov.size(), off, len, false), IoStatus::kOk);
+  ASSERT_EQ(sink_.wait(&data), IoStatus::kOk);
+  expect_placed(off, data.bytes(), len);
+  AlignedBuffer back(len);
+  ASSERT_EQ(read(back, off, len), IoStatus::kOk);
+  EXPECT_EQ(std::memcmp(back.bytes(), data.bytes(), len), 0);
+
+  int token = 0;
+  ASSERT_EQ(device_->unmap(&token, 0, kLunBytes), IoStatus::kOk);  // the whole LUN: 64 regions
+  ASSERT_EQ(sink_.wait(&token), IoStatus::kOk);
+  for (int p = 0; p < 3; p++) {
+    const std::vector<char> after = file_bytes(p, 0, kLunBytes);
+    EXPECT_EQ(std::count(after.begin(), after.end(), 0), static_cast<long>(kLunBytes)) << "path " << p;
+  }
+  EXPECT_EQ(sink_.duplicates(), 0);
+  EXPECT_EQ(device_->report().busy, 0u);
 }
 
 TEST_P(SwitchDeviceTest, OutOfRangeIsRefusedAtOnce) {
