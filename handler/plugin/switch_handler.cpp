@@ -4,8 +4,8 @@
 // SwitchDevice (handler/core), whose engine completes commands through
 // tcmur_cmd_complete(): on the command thread when the paths finish at once,
 // else from its worker threads. It shows, in order: the
-// per-device state, logging, cfgstring checks, open/close, the I/O callouts,
-// reconfig, and the handler table with handler_init.
+// per-device state, logging, cfgstring checks, open/close, the CDB check, the
+// I/O callouts, reconfig, and the handler table with handler_init.
 //
 // The handler runs with nr_threads = 0: callouts come from the runner's
 // per-device command thread, submit their pieces and return without waiting
@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "cdb_check.h"
 #include "device_config.h"
 #include "device_object.h"
 #include "switch_device.h"
@@ -137,18 +138,30 @@ Status check_block_geometry(const DeviceConfig& config, uint32_t block_size) {
   return {};
 }
 
-// UNMAPs arrive split at region boundaries, each descriptor within one path.
+// An unmap moves no data, so it need not fit the transfer limit (the device
+// works through long commands in windows). This is the runner's chunk size
+// and the largest UNMAP descriptor it accepts (MAXIMUM UNMAP LBA COUNT,
+// tcmur_cmd_handler.c:416): 1 GiB makes few chunks of a large unmap.
+constexpr uint64_t kMaxUnmapBytes = uint64_t{1} << 30;
+
+// The device splits every UNMAP at region boundaries itself, so the runner
+// hands over each UNMAP descriptor and each WRITE SAME with UNMAP whole, in
+// chunks of max_unmap_len (split = false, tcmur_cmd_handler.c:301-306). With
+// split = true it queued one sub-command per region: a 65536-block WRITE SAME
+// with UNMAP ran the command pool dry and got TASK SET FULL. The region still
+// goes into the Block Limits VPD page as the optimal granularity.
 void advertise_unmap(tcmu_device* dev, const DeviceConfig& config, uint32_t block_size) {
   const auto region_blocks = static_cast<uint32_t>(config.region_sectors * tcmu_switch::kSectorBytes / block_size);
-  tcmu_dev_set_opt_unmap_gran(dev, region_blocks, true);
-  // tcmu-runner uses the alignment as a modulus and a power-of-two mask
-  // (tcmur_cmd_handler.c:325, 688): 0 made WRITE SAME with UNMAP divide by
-  // zero and kill the runner (SIGFPE, seen under iscsi-test-cu). Region-sized
-  // when that is a power of two, so its chunks start at region boundaries;
-  // else 1. The device splits every UNMAP at regions itself either way.
+  tcmu_dev_set_opt_unmap_gran(dev, region_blocks, false);
+  // tcmu-runner takes the alignment as a modulus for WRITE SAME with UNMAP
+  // (tcmur_cmd_handler.c:683-692; a misaligned one is written with zeroes
+  // instead): 0 made it divide by zero and kill the runner (SIGFPE, seen
+  // under iscsi-test-cu). Region-sized when that is a power of two, else 1,
+  // as when the runner also used it as a split mask (line 325): 1 lets every
+  // WRITE SAME with UNMAP of an odd-sized region still unmap.
   const bool pow2 = (region_blocks & (region_blocks - 1)) == 0;
   tcmu_dev_set_unmap_gran_align(dev, pow2 ? region_blocks : 1);
-  tcmu_dev_set_max_unmap_len(dev, tcmu_dev_get_max_xfer_len(dev));
+  tcmu_dev_set_max_unmap_len(dev, static_cast<uint32_t>(kMaxUnmapBytes / block_size));
 }
 
 int switch_open(tcmu_device* dev, bool reopen) noexcept {
@@ -188,6 +201,25 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
 void switch_close(tcmu_device* dev) noexcept {
   delete state_of(dev);  // the runner has drained every command
   tcmur_dev_set_private(dev, nullptr);
+}
+
+// ---- the CDB check -----------------------------------------------------------------
+
+// The runner tries handle_cmd first on every command and goes on with its own
+// handling on TCMU_STS_NOT_HANDLED (tcmur_cmd_handler.c:2289-2307, 2390); any
+// other status completes the command at once, which keeps this callout
+// synchronous (an async handle_cmd is broken in 1.5.4). It only refuses what
+// the runner's emulation would wrongly execute (cdb_check.h).
+int switch_handle_cmd(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
+  NoCancel no_cancel;  // the log may write()
+  uint8_t* cdb = cmd->lib_cmd->cdb;
+  // libtcmu copied exactly this many bytes from the ring and dropped the
+  // commands whose length it could not tell (libtcmu.c:1139-1168).
+  const int cdb_len = tcmu_cdb_get_length(cdb);
+  const tcmu_switch::CdbVerdict verdict = tcmu_switch::check_cdb({cdb, cdb_len > 0 ? static_cast<size_t>(cdb_len) : 0});
+  if (verdict.passes()) return TCMU_STS_NOT_HANDLED;
+  tcmu_dev_dbg(dev, "opcode 0x%02x: %s is set: INVALID FIELD IN CDB\n", cdb[0], verdict.invalid_field);
+  return TCMU_STS_INVALID_CDB;
 }
 
 // ---- the I/O callouts -------------------------------------------------------------
@@ -275,6 +307,7 @@ extern "C" __attribute__((visibility("default"))) int handler_init(void) {
   switch_handler.open = switch_open;
   switch_handler.close = switch_close;
   switch_handler.nr_threads = 0;
+  switch_handler.handle_cmd = switch_handle_cmd;
   switch_handler.read = switch_read;
   switch_handler.write = switch_write;
   switch_handler.flush = switch_flush;

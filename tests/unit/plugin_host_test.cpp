@@ -130,6 +130,18 @@ HOST_EXPORT void tcmu_dev_set_opt_unmap_gran(tcmu_device* dev, uint32_t len, boo
 HOST_EXPORT void tcmu_dev_set_unmap_gran_align(tcmu_device* dev, uint32_t len) { dev->unmap_gran_align = len; }
 HOST_EXPORT void tcmu_dev_set_write_cache_enabled(tcmu_device* dev, bool enabled) { dev->write_cache = enabled; }
 
+// As libtcmu (api.c:31-60) for the groups of the opcodes these tests send.
+HOST_EXPORT int tcmu_cdb_get_length(uint8_t* cdb) {
+  switch (cdb[0] >> 5) {
+    case 0: return 6;
+    case 1:
+    case 2: return 10;
+    case 4: return 16;
+    case 5: return 12;
+    default: return -EINVAL;
+  }
+}
+
 // Like libtcmu: a malloc'd name the caller frees, the map's base and length.
 HOST_EXPORT char* tcmu_dev_get_memory_info(tcmu_device* dev, void** base, size_t* len, off_t* offset) {
   *base = dev->mailbox;
@@ -395,11 +407,11 @@ TEST_F(PluginHostTest, HandlerInitRegistersTheSwitchSubtypeWithAsyncCallouts) {
   ASSERT_NE(handler_->cfg_desc, nullptr);
   EXPECT_NE(std::string(handler_->cfg_desc).find("switch/"), std::string::npos);
   EXPECT_EQ(handler_->nr_threads, 0);  // callouts submit and return (abi note 5.3)
-  EXPECT_EQ(handler_->handle_cmd, nullptr);  // async handle_cmd is broken in 1.5.4 (abi note 5.2)
   for (const void* callout : {reinterpret_cast<const void*>(handler_->check_config),
                               reinterpret_cast<const void*>(handler_->open),
                               reinterpret_cast<const void*>(handler_->close),
                               reinterpret_cast<const void*>(handler_->reconfig),
+                              reinterpret_cast<const void*>(handler_->handle_cmd),  // synchronous (abi note 5.2)
                               reinterpret_cast<const void*>(handler_->read),
                               reinterpret_cast<const void*>(handler_->write),
                               reinterpret_cast<const void*>(handler_->flush),
@@ -432,7 +444,7 @@ TEST_F(PluginHostTest, CheckConfigAcceptsAGoodFileAndNamesWhatIsWrongOtherwise) 
   }
 }
 
-TEST_F(PluginHostTest, OpenAdvertisesRegionSizedUnmapsAndRefusesABadConfig) {
+TEST_F(PluginHostTest, OpenAdvertisesWholeRangeUnmapsAndRefusesABadConfig) {
   dev_.cfgstring = "switch/" + (dir_ / "absent.conf").string();
   dev_.num_lbas = kLunBytes / dev_.block_size;
   EXPECT_LT(handler_->open(&dev_, false), 0);
@@ -441,8 +453,9 @@ TEST_F(PluginHostTest, OpenAdvertisesRegionSizedUnmapsAndRefusesABadConfig) {
   open_device(make_config("a", kModThree));
   EXPECT_NE(dev_.handler_private, nullptr);
   EXPECT_EQ(dev_.opt_unmap_gran, kRegionBytes / dev_.block_size);
-  EXPECT_TRUE(dev_.unmap_split);
+  EXPECT_FALSE(dev_.unmap_split);  // the device splits at regions; one runner sub-command per region ran the pool dry
   EXPECT_EQ(dev_.unmap_gran_align, kRegionBytes / dev_.block_size);  // never 0: the runner divides by it
+  EXPECT_EQ(dev_.max_unmap_len, (1u << 30) / dev_.block_size);       // 1 GiB, not the transfer limit
   EXPECT_TRUE(dev_.write_cache);
 }
 
@@ -479,17 +492,32 @@ TEST_F(PluginHostTest, ManyCommandsInFlightEachCompleteExactlyOnce) {
   expect_each_completed_once();
 }
 
-TEST_F(PluginHostTest, UnmapDeallocatesOnlyTheOwningPathsRegion) {
+TEST_F(PluginHostTest, UnmapDeallocatesOnlyTheOwningPathsRegions) {
   open_device(make_config("a", kModThree));
-  AlignedBuffer out(3 * kRegionBytes);
+  AlignedBuffer out(4 * kRegionBytes);
   fill(out, 2);
-  ASSERT_EQ(write(3 * kRegionBytes, out, {out.size}), TCMU_STS_OK);  // regions 3, 4, 5 on paths 0, 1, 2
-  ASSERT_EQ(unmap(4 * kRegionBytes, kRegionBytes), TCMU_STS_OK);     // one region, as the runner splits
+  ASSERT_EQ(write(3 * kRegionBytes, out, {out.size}), TCMU_STS_OK);  // regions 3..6 on paths 0, 1, 2, 0
+  ASSERT_EQ(unmap(4 * kRegionBytes, 2 * kRegionBytes), TCMU_STS_OK);  // whole, as the runner hands it over
   const std::vector<unsigned char> zeroes(kRegionBytes, 0);
   EXPECT_EQ(path_bytes(1, 4 * kRegionBytes, kRegionBytes), zeroes);
+  EXPECT_EQ(path_bytes(2, 5 * kRegionBytes, kRegionBytes), zeroes);
   expect_routed(kModThree, 3 * kRegionBytes, out.bytes(), kRegionBytes);
-  expect_routed(kModThree, 5 * kRegionBytes, out.bytes() + 2 * kRegionBytes, kRegionBytes);
+  expect_routed(kModThree, 6 * kRegionBytes, out.bytes() + 3 * kRegionBytes, kRegionBytes);
   expect_each_completed_once();
+}
+
+TEST_F(PluginHostTest, HandleCmdRefusesAnchoredWriteSameAndLeavesReadsAndWritesToTheRunner) {
+  open_device(make_config("a", kModThree));
+  HostCommand anchored(WRITE_SAME_16, nullptr, {});
+  anchored.cdb[1] = 0x18;  // ANCHOR and UNMAP: the LBP VPD page has ANC_SUP=0
+  EXPECT_EQ(handler_->handle_cmd(&dev_, &anchored.cmd), TCMU_STS_INVALID_CDB);
+  EXPECT_TRUE(host::log_has("ANCHOR")) << host::log_text();
+  for (const int opcode : {READ_16, WRITE_16}) {
+    HostCommand plain(static_cast<uint8_t>(opcode), nullptr, {});
+    plain.cdb[1] = 0x08;  // FUA: honoured, not refused
+    EXPECT_EQ(handler_->handle_cmd(&dev_, &plain.cmd), TCMU_STS_NOT_HANDLED) << "opcode " << opcode;
+  }
+  expect_each_completed_once();  // the callout completes nothing itself
 }
 
 TEST_F(PluginHostTest, ReconfigToAnotherTableMovesRoutingAndABadOneChangesNothing) {
