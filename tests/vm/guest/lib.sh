@@ -358,6 +358,17 @@ placement_setup() {
   echo "$dir/lun.conf"
 }
 
+# placement_loop_lun DIR REGION_SECTORS NR_REGIONS SIZE DEVICE...: a placement
+# user:switch backstore lun0 of SIZE bytes over DEVICEs (placement_setup in
+# DIR) behind a tcm_loop LUN. Sets conf, bs and dev (not for $(...)).
+placement_loop_lun() {
+  local dir=$1 sectors=$2 regions=$3 lun_size=$4
+  shift 4
+  conf=$(placement_setup "$dir" "$sectors" "$regions" "$@")
+  bs=$(user_backstore lun0 "switch/$conf" "$lun_size")
+  dev=$(loop_lun "$bs")
+}
+
 # placement_check LUN REGION_SECTORS NR_REGIONS DEVICE...: every region's data
 # is on the path the table names and nowhere else.
 placement_check() {

@@ -21,9 +21,7 @@ start_runner
 
 paths=()
 for p in 0 1 2; do paths+=("$(dm_path "pl$p" "${rams[p]}")"); done
-conf=$(placement_setup "$WORK/placement" "$region_sectors" "$regions" "${paths[@]}")
-bs=$(user_backstore lun0 "switch/$conf" "$size")
-dev=$(loop_lun "$bs")
+placement_loop_lun "$WORK/placement" "$region_sectors" "$regions" "$size" "${paths[@]}"
 pass "placement user:switch LUN over ${paths[*]} is $dev"
 
 check "fio sequential fill + verify" fio_fill fill "$dev"

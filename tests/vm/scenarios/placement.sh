@@ -15,11 +15,8 @@ target_up
 ram_disks 3 $((size / 1024))
 start_runner
 
-conf=$(placement_setup "$WORK/placement" "$region_sectors" "$regions" "${paths[@]}")
-bs=$(user_backstore lun0 "switch/$conf" "$size")
-pass "user:switch backstore created (placement, ${#paths[@]} paths)"
-dev=$(loop_lun "$bs")
-pass "tcm_loop LUN is $dev"
+placement_loop_lun "$WORK/placement" "$region_sectors" "$regions" "$size" "${paths[@]}"
+pass "user:switch backstore created (placement, ${#paths[@]} paths), tcm_loop LUN $dev"
 
 check "fio sequential fill + verify" fio_fill fill "$dev"
 check "fio random write + verify" fio_verify random "$dev" 4

@@ -21,9 +21,7 @@ target_up
 ram_disks 3 $((size / 1024))
 start_runner
 
-conf=$(placement_setup "$WORK/restart" "$region_sectors" "$regions" "${paths[@]}")
-bs=$(user_backstore lun0 "switch/$conf" "$size")
-dev=$(loop_lun "$bs")
+placement_loop_lun "$WORK/restart" "$region_sectors" "$regions" "$size" "${paths[@]}"
 pass "placement user:switch LUN is $dev"
 check "fio sequential fill + verify" fio_fill fill "$dev"
 
