@@ -19,6 +19,30 @@ zc_require_kernel() {
   zc_builtin_module_tree
 }
 
+# zc_iscsi_up: LIO with iSCSI, iscsid and tcmu-runner on a kmod-patches kernel.
+zc_iscsi_up() {
+  target_up
+  load_modules iscsi_target_mod iscsi_tcp
+  zc_require_kernel
+  start_iscsid
+  start_runner
+}
+
+# zc_check_unmapped NAME ZC BS BACKSTORE_DIR CMDS0 FALLBACK_SIZE0: the checks
+# of a verify round that must copy, not map: zc_enable=0, or BS below
+# zc_min_len. Returns 1, checking nothing, for a round that should map.
+zc_check_unmapped() {
+  local name=$1 zc=$2 bs=$3 dir=$4 cmds0=$5 size0=$6
+  if [ "$zc" = 0 ]; then
+    check "$name: nothing mapped with zc_enable=0" zc_same "$cmds0" "$(zc_stat "$dir" zc_cmds)"
+  elif [ "$bs" = 4k ]; then
+    check "$name: 4 KiB commands copied (below zc_min_len)" zc_same "$cmds0" "$(zc_stat "$dir" zc_cmds)"
+    check "$name: counted as fallback_size" zc_grew "$size0" "$(zc_stat "$dir" fallback_size)"
+  else
+    return 1
+  fi
+}
+
 # zc_builtin_module_tree: tcmu-runner asks libkmod for target_core_user and
 # exits if there is no module tree that names it, built in or not. A kernel
 # from build-kernel.sh has every driver built in and no module tree, so give
@@ -102,6 +126,9 @@ zc_fio() {
 # zc_dmesg_clean: no oops, BUG, WARNING, KASAN, lockdep or bad-page report.
 zc_dmesg_clean() {
   local bad
+  # On the --debug kernel, say that the checkers really ran.
+  log "kernel checkers: $(dmesg | grep -oE 'KernelAddressSanitizer initialized|Lock dependency validator' |
+    sort -u | paste -sd, - || true)"
   bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|possible circular locking|possible recursive locking|inconsistent lock state|bad page|Bad page|general protection|page dumped because' || true)
   if [ -n "$bad" ]; then
     echo "$bad" | head -20

@@ -13,12 +13,8 @@
 size=$((64 * 1024 * 1024))
 img=$WORK/zc-iscsi.img
 
-target_up
-load_modules iscsi_target_mod iscsi_tcp
-zc_require_kernel
+zc_iscsi_up
 truncate -s "$size" "$img"
-start_iscsid
-start_runner
 
 bs=$(zc_backstore zc_iscsi "file/$img" "$size" zc_window_mb=288)
 pass "user:file with a zero-copy window: $(tr -s '\n ' ' ' < "$bs/info")"
@@ -37,12 +33,7 @@ for zc in 0 1; do
     page0=$(zc_stat "$bs" fallback_page) align0=$(zc_stat "$bs" fallback_align)
     check "$name: fio write + read back, crc32c" zc_fio "$name" "$dev" "$b" randwrite
     zc_log_stats "$bs"
-    if [ "$zc" = 0 ]; then
-      check "$name: nothing mapped with zc_enable=0" zc_same "$cmds0" "$(zc_stat "$bs" zc_cmds)"
-    elif [ "$b" = 4k ]; then
-      check "$name: 4 KiB commands copied (below zc_min_len)" zc_same "$cmds0" "$(zc_stat "$bs" zc_cmds)"
-      check "$name: counted as fallback_size" zc_grew "$size0" "$(zc_stat "$bs" fallback_size)"
-    else
+    if ! zc_check_unmapped "$name" "$zc" "$b" "$bs" "$cmds0" "$size0"; then
       check "$name: WRITEs mapped" zc_grew "$w0" "$(zc_stat "$bs" zc_writes)"
       check "$name: READs mapped" zc_grew "$r0" "$(zc_stat "$bs" zc_reads)"
       check "$name: the handler faulted window pages in" zc_grew "$f0" "$(zc_stat "$bs" faults)"

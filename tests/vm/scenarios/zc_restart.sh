@@ -11,11 +11,7 @@
 
 size=$((32 * 1024 * 1024))
 
-target_up
-load_modules iscsi_target_mod iscsi_tcp
-zc_require_kernel
-start_iscsid
-start_runner
+zc_iscsi_up
 
 truncate -s "$size" "$WORK/zc-rs-loop.img" "$WORK/zc-rs-iscsi.img"
 bl=$(zc_backstore zc_rs_loop "file/$WORK/zc-rs-loop.img" "$size" zc_window_mb=64 zc_nogup_slots=16)

@@ -12,11 +12,7 @@
 
 size=$((32 * 1024 * 1024))
 
-target_up
-load_modules iscsi_target_mod iscsi_tcp
-zc_require_kernel
-start_iscsid
-start_runner
+zc_iscsi_up
 
 parked_grew() { zc_grew "$1" "$(zc_stat "$2" parked)"; }
 sink_grew() { zc_grew "$1" "$(zc_stat "$2" sink_faults)"; }
