@@ -6,14 +6,19 @@
 
 ZC_IQN_PREFIX=iqn.2003-01.org.tcmu-switch.vm
 
-# zc_require_kernel: the running kernel's target_core_user has the series.
-zc_require_kernel() {
+# zc_kernel_has_series: the running kernel's target_core_user has the series.
+zc_kernel_has_series() {
   local probe=$TARGET/core/user_99/zc_probe ok=0
   mkdir -p "$probe"
   # A stock kernel ignores unknown control keys, so look for the attribute.
   [ ! -f "$probe/attrib/zc_enable" ] || ok=1
   rmdir "$probe" "$(dirname "$probe")"
-  [ "$ok" = 1 ] ||
+  [ "$ok" = 1 ]
+}
+
+# zc_require_kernel: the scenario cannot go on without the series.
+zc_require_kernel() {
+  zc_kernel_has_series ||
     die "$VMTEST_NAME" "kernel $(uname -r) has no zero-copy target_core_user (no attrib/zc_enable): boot the kmod-patches kernel (run-guest --kernel)"
   log "kernel $(uname -r) has the zero-copy series"
   zc_builtin_module_tree

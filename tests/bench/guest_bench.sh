@@ -32,16 +32,6 @@ workloads=(randread:4k randwrite:4k read:256k write:256k)
 transports=(loop iscsi)
 declare -A backstore_dir disk
 
-# kernel_has_zero_copy: the running target_core_user has kmod-patches'
-# zero-copy attributes (a stock kernel ignores the control key, so look).
-kernel_has_zero_copy() {
-  local probe=$TARGET/core/user_98/zc_probe ok=1
-  mkdir -p "$probe"
-  [ -f "$probe/attrib/zc_enable" ] || ok=0
-  rmdir "$probe" "$(dirname "$probe")"
-  [ "$ok" = 1 ]
-}
-
 # fill_disks DEV...: brd allocates a page on first write; reading holes would
 # measure memset, not the data path.
 fill_disks() {
@@ -113,7 +103,10 @@ write_env() {
 target_up
 load_modules iscsi_target_mod iscsi_tcp
 zero_copy=0
-! kernel_has_zero_copy || zero_copy=1
+if zc_kernel_has_series; then
+  zero_copy=1
+  zc_builtin_module_tree  # a kmod-patches kernel has its drivers built in
+fi
 ram_disks 5 $((size / 1024))
 fill_disks /dev/ram0 /dev/ram1 /dev/ram2 /dev/ram3 /dev/ram4
 start_runner
