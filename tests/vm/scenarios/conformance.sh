@@ -8,8 +8,10 @@
 # INQUIRY, MODE SENSE, READ CAPACITY and the like itself, our handler sees
 # only READ/WRITE/FLUSH/UNMAP. A test counts against us if it fails on ours
 # and passes on fileio, unless it fails on user:file too (then it is the
-# runner's, and the PASS line says so by name). Per-suite results for the
-# three LUNs go to the log and $VMTEST_RESULTS/conformance.txt.
+# runner's, and the PASS line says so by name; user:file runs only for the
+# suites where that question arises). Per-suite results for the three LUNs go
+# to the log and $VMTEST_RESULTS/conformance.txt.
+# vmtest-timeout: 2400   (~10 min on an idle 2-core host, 20 under load)
 . "$(dirname "$0")/lib.sh"
 
 suites=(TestUnitReady Inquiry ReadCapacity10 ReadCapacity16 Read10 Read12 Read16
@@ -65,16 +67,22 @@ count() { grep -c " $2\$" <<< "$1" || true; }
 report=$VMTEST_RESULTS/conformance.txt
 printf '%-22s %-30s %-30s %-30s\n' suite "fileio (LUN 0)" "user:switch (LUN 1)" "user:file (LUN 2)" | tee "$report"
 suites_ours=0 suites_ref=0
+failed_in() { sed -n 's/ FAILED$//p' <<< "$1" | sort; }
+tally() {
+  printf '%2d passed (%d skipped) %2d failed' "$(count "$1" passed)" "$(count "$1" skipped)" "$(count "$1" FAILED)"
+}
 for s in "${suites[@]}"; do
   ref_out=$(run_suite "$s" 0)
   our_out=$(run_suite "$s" 1)
-  file_out=$(run_suite "$s" 2)
-  results=()
-  for out in "$ref_out" "$our_out" "$file_out"; do
-    results+=("$(printf '%2d passed (%d skipped) %2d failed' \
-      "$(count "$out" passed)" "$(count "$out" skipped)" "$(count "$out" FAILED)")")
-  done
-  printf '%-22s %-30s %-30s %-30s\n' "$s" "${results[@]}" | tee -a "$report"
+  # Tests that fail on ours but pass on fileio. user:file runs only to tell
+  # which of those are the runner's (it saves a third of the time).
+  worse=$(comm -23 <(failed_in "$our_out") <(failed_in "$ref_out"))
+  file_out= file_tally="(not needed)"
+  if [ -n "$worse" ]; then
+    file_out=$(run_suite "$s" 2)
+    file_tally=$(tally "$file_out")
+  fi
+  printf '%-22s %-30s %-30s %-30s\n' "$s" "$(tally "$ref_out")" "$(tally "$our_out")" "$file_tally" | tee -a "$report"
   rp=$(count "$ref_out" passed) rf=$(count "$ref_out" FAILED)
   op=$(count "$our_out" passed) of=$(count "$our_out" FAILED)
   [ "$rf" = 0 ] && [ "$rp" -gt 0 ] && suites_ref=$((suites_ref + 1))
@@ -83,9 +91,6 @@ for s in "${suites[@]}"; do
     fail "conformance $s" "no test ran on user:switch (see iscsi-test-cu-lun1.log)"
     continue
   fi
-  failed_in() { sed -n 's/ FAILED$//p' <<< "$1" | sort; }
-  # Tests that fail on ours but pass on fileio; of those, the runner's.
-  worse=$(comm -23 <(failed_in "$our_out") <(failed_in "$ref_out"))
   runners=$(comm -12 <(echo "$worse" | sed '/^$/d') <(failed_in "$file_out") | tr '\n' ' ')
   ours_only=$(comm -23 <(echo "$worse" | sed '/^$/d') <(failed_in "$file_out") | tr '\n' ' ')
   if [ -n "${ours_only// /}" ]; then
