@@ -83,7 +83,9 @@ series_count() {
 	grep -cvE '^[[:space:]]*(#|$)' "$here/series"
 }
 
-# Bring the tree to the first $1 patches of the series (all if $1 = all).
+# Bring the tree to the first $1 patches of the series (all if $1 = all). The
+# stamp hashes the patches' contents, not their paths, so another clone of the
+# same series reuses the tree.
 # quilt pop restores the files from .pc, so an edited patch can be re-applied.
 apply_series() {
 	local want=$1 stamp=$src/.tcmu-series.stamp state
@@ -93,7 +95,7 @@ apply_series() {
 	# awk, not head: head would leave grep to die of SIGPIPE (pipefail)
 	state="$want $(grep -vE '^[[:space:]]*(#|$)' "$here/series" |
 		awk -v n="$want" 'NR <= n { print $1 }' |
-		while read -r p; do sha256sum "$here/$p"; done | sha256sum)"
+		while read -r p; do sha256sum < "$here/$p"; done | sha256sum)"
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$state" ]; then
 		return 0
 	fi
