@@ -137,7 +137,7 @@ class SwitchDevice final : private IoCompletion {
   DeviceReport report() const;
   RegionHistogram region_histogram() const;
   // The UIO map of a patched kernel may offer zero copy; see zero_copy.h.
-  void attach_zero_copy(const void* mailbox, size_t map_len) { zero_copy_.attach(mailbox, map_len); }
+  void attach_zero_copy(void* mailbox, size_t map_len) { zero_copy_.attach(mailbox, map_len); }
   const ZeroCopyWindow& zero_copy() const { return zero_copy_; }
   DeviceConfig config() const;
   TableGeometry geometry() const;

@@ -12,14 +12,18 @@ T read_field(const void* mailbox, size_t offset) {
   return value;
 }
 
-void bump(std::atomic<uint64_t>& counter) {
-  // One writer: a plain load and store, no read-modify-write.
-  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+void bump(std::atomic<uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+
+// The kernel reads the word with READ_ONCE when it queues a command; one
+// aligned store, released so that it follows everything attach() read.
+void declare_handler_caps(void* mailbox, uint32_t caps) {
+  auto* word = reinterpret_cast<uint32_t*>(static_cast<char*>(mailbox) + zc_mailbox::kHandlerCaps);
+  __atomic_store_n(word, caps, __ATOMIC_RELEASE);
 }
 
 }  // namespace
 
-void ZeroCopyWindow::attach(const void* mailbox, size_t map_len) {
+void ZeroCopyWindow::attach(void* mailbox, size_t map_len) {
   using namespace zc_mailbox;
   present_ = false;
   if (mailbox == nullptr || map_len < kMailboxBytes) return;
@@ -40,6 +44,8 @@ void ZeroCopyWindow::attach(const void* mailbox, size_t map_len) {
   min_len_ = read_field<uint32_t>(mailbox, kMinLen);
   zc_flags_ = read_field<uint32_t>(mailbox, kZcFlags);
   present_ = true;
+  // No-GUP slots are safe here: the device sends them through the page cache.
+  declare_handler_caps(mailbox, kHandlerZeroCopy | kHandlerNoGup);
 }
 
 ZeroCopyWindow::BufferKind ZeroCopyWindow::classify(const void* buffer) const noexcept {

@@ -9,6 +9,11 @@
 // no-GUP part (special PTEs from tcm_loop: O_DIRECT fails with EFAULT and the
 // engine retries through the page cache), or in the data area (copied).
 // Stock kernels never set the flag: everything counts as copied.
+//
+// The kernel sends zero-copy iovecs only to a handler that says it understands
+// them: attach() writes the handler's capabilities into the mailbox (the kernel
+// clears them whenever the device node is opened, so a runner that does not
+// know zero copy never receives a window address).
 #pragma once
 
 #include <sys/uio.h>
@@ -30,6 +35,9 @@ inline constexpr size_t kNoGupOffset = 32;         // __u64 zc_nogup_off: no-GUP
 inline constexpr size_t kSlotSize = 40;            // __u32 zc_slot_size
 inline constexpr size_t kMinLen = 44;              // __u32 zc_min_len
 inline constexpr size_t kZcFlags = 48;             // __u32 zc_flags: bit 0 on, bit 1 raw READs, bit 2 no-GUP on
+inline constexpr size_t kHandlerCaps = 52;         // __u32 zc_handler_caps: written by the handler
+inline constexpr uint32_t kHandlerZeroCopy = 1u << 0;  // TCMU_ZC_HANDLER_ZC: window iovecs understood
+inline constexpr uint32_t kHandlerNoGup = 1u << 1;     // TCMU_ZC_HANDLER_NOGUP: no-GUP slots never go O_DIRECT
 inline constexpr size_t kMailboxBytes = 64;        // what we read
 }  // namespace zc_mailbox
 
@@ -37,13 +45,14 @@ class ZeroCopyWindow {
  public:
   enum class BufferKind { kCopied, kMapped, kMappedNoGup };
 
-  // Reads the mailbox at the start of the UIO map of map_len bytes. A window
-  // that does not fit inside the map is ignored (and described as such).
-  void attach(const void* mailbox, size_t map_len);
+  // Reads the mailbox at the start of the UIO map of map_len bytes and, when
+  // the kernel offers a window, opts in to it. A window that does not fit
+  // inside the map is ignored (and described as such), and not opted in to.
+  void attach(void* mailbox, size_t map_len);
 
   bool present() const { return present_; }
   BufferKind classify(const void* buffer) const noexcept;
-  // Counts one command by its first buffer. Called from one thread only.
+  // Counts one command by its first buffer.
   void count(const iovec* iov, size_t iov_cnt) noexcept;
   std::string describe() const;
 

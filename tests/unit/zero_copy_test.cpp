@@ -33,6 +33,19 @@ TEST(ZeroCopyWindowTest, StockMailboxMeansEverythingIsCopied) {
   EXPECT_FALSE(w.present());
   EXPECT_EQ(w.classify(map.at(4096)), ZeroCopyWindow::BufferKind::kCopied);
   EXPECT_NE(w.describe().find("not offered"), std::string::npos);
+  uint32_t caps = 1;
+  std::memcpy(&caps, map.at(zc_mailbox::kHandlerCaps), sizeof(caps));
+  EXPECT_EQ(caps, 0u) << "opted in to a window the kernel did not offer";
+}
+
+TEST(ZeroCopyWindowTest, OptsInWhenTheKernelOffersAWindow) {
+  FakeMap map(1 << 16);
+  map.offer(32768, 16384, 40960);
+  ZeroCopyWindow w;
+  w.attach(map.at(0), map.bytes.size());
+  uint32_t caps = 0;
+  std::memcpy(&caps, map.at(zc_mailbox::kHandlerCaps), sizeof(caps));
+  EXPECT_EQ(caps, zc_mailbox::kHandlerZeroCopy | zc_mailbox::kHandlerNoGup);
 }
 
 TEST(ZeroCopyWindowTest, ClassifiesByAddressAndCounts) {
@@ -60,6 +73,9 @@ TEST(ZeroCopyWindowTest, IgnoresAWindowOutsideTheMap) {
   w.attach(map.at(0), map.bytes.size());
   EXPECT_FALSE(w.present());
   EXPECT_NE(w.describe().find("does not fit"), std::string::npos);
+  uint32_t caps = 1;
+  std::memcpy(&caps, map.at(zc_mailbox::kHandlerCaps), sizeof(caps));
+  EXPECT_EQ(caps, 0u) << "opted in to a window that does not fit the map";
 }
 
 }  // namespace
