@@ -18,7 +18,28 @@ cd "$top"
 unit_only=0
 [ "${1:-}" = "--unit-only" ] && unit_only=1
 
-step() { printf '\n=== %s\n' "$*"; }
+# Every step's wall time goes into the table printed at exit, pass or fail,
+# so a slow CI run shows where its minutes went.
+steps=() step_name="" step_start=0 run_start=$(date +%s)
+end_step() {
+  if [ -n "$step_name" ]; then
+    steps+=("$(printf '%6d s  %s' $(($(date +%s) - step_start)) "$step_name")")
+  fi
+  step_name=""
+}
+step() {
+  end_step
+  step_name=$*
+  step_start=$(date +%s)
+  printf '\n=== %s\n' "$*"
+}
+timing_table() {
+  end_step
+  printf '\n=== step timings\n'
+  printf '%s\n' "${steps[@]}"
+  printf '%6d s  total\n' $(($(date +%s) - run_start))
+}
+trap timing_table EXIT
 
 step "set-up"
 scripts/setup.sh build vm
