@@ -285,11 +285,16 @@ int switch_reconfig(tcmu_device* dev, tcmulib_cfg_info* cfg) noexcept {
 
 // ---- the handler table ----------------------------------------------------------------
 
+// targetcli prints this under `help create` and prepends "switch/" to the
+// cfgstring it is given, so the text names only what the admin types.
 constexpr char kCfgDesc[] =
-    "switch/<absolute path of a device config file>. The file (GLib key file) names region_sectors, "
-    "mode (placement|multipath), an optional table (dm-switch set_region_mappings text or a switchtab "
-    "binary), default (round-robin|path:N), engine (auto|io_uring|sync) and one [path.N] group per "
-    "backend with device= and offset=. See config/ in tcmu-switch for examples.";
+    "cfgstring=<absolute path of a device config file>, e.g. cfgstring=/etc/tcmu-switch/lun0.conf "
+    "(targetcli adds the \"switch/\" prefix; in configfs dev_config it is switch/<path>). tcmu-runner "
+    "options such as ;tcmur_cmd_time_out=N may follow the path. The file (GLib key file) names "
+    "region_sectors, mode (placement|multipath), an optional table (dm-switch set_region_mappings text "
+    "or a switchtab binary), default (round-robin|path:N), engine (auto|io_uring|sync) and one "
+    "[path.N] group per backend with device= and offset=. Examples: config/ in the tcmu-switch "
+    "source tree.";
 
 tcmur_handler switch_handler;
 

@@ -405,7 +405,6 @@ TEST_F(PluginHostTest, HandlerInitRegistersTheSwitchSubtypeWithAsyncCallouts) {
   EXPECT_STREQ(handler_->subtype, "switch");
   EXPECT_NE(handler_->name, nullptr);
   ASSERT_NE(handler_->cfg_desc, nullptr);
-  EXPECT_NE(std::string(handler_->cfg_desc).find("switch/"), std::string::npos);
   EXPECT_EQ(handler_->nr_threads, 0);  // callouts submit and return (abi note 5.3)
   for (const void* callout : {reinterpret_cast<const void*>(handler_->check_config),
                               reinterpret_cast<const void*>(handler_->open),
@@ -417,6 +416,20 @@ TEST_F(PluginHostTest, HandlerInitRegistersTheSwitchSubtypeWithAsyncCallouts) {
                               reinterpret_cast<const void*>(handler_->flush),
                               reinterpret_cast<const void*>(handler_->unmap)})
     EXPECT_NE(callout, nullptr);
+}
+
+// targetcli prints cfg_desc under `help create` and builds the cfgstring as
+// "<subtype>/" + what the admin typed (ui_backstore.py): what the text says to
+// type must be what check_config accepts once targetcli has added the prefix.
+TEST_F(PluginHostTest, HelpCreateTextIsRightInsideTargetcli) {
+  const std::string desc = handler_->cfg_desc;
+  const std::string form = "cfgstring=<absolute path of a device config file>";
+  ASSERT_EQ(desc.rfind(form, 0), 0u) << desc;
+  const std::string conf = make_config("typed", kModThree).substr(std::string("switch/").size());
+  char* reason = nullptr;
+  EXPECT_TRUE(handler_->check_config((std::string(handler_->subtype) + "/" + conf).c_str(), &reason))
+      << (reason ? reason : "");
+  std::free(reason);
 }
 
 TEST_F(PluginHostTest, CheckConfigAcceptsAGoodFileAndNamesWhatIsWrongOtherwise) {
