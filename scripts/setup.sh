@@ -17,10 +17,10 @@ deps="${TCMU_SWITCH_DEPS:-$top/.deps}"
 pkgs_build=(build-essential cmake ninja-build pkg-config git ca-certificates
   liburing-dev libglib2.0-dev liburcu-dev libgtest-dev libgmock-dev googletest
   libbenchmark-dev clang libclang-rt-14-dev dpkg-dev xz-utils python3 python3-pytest
-  dbus-daemon)
+  dbus-daemon python3-pip python3-setuptools python3-wheel help2man lintian)
 pkgs_vm=(qemu-system-x86 busybox-static kmod cpio gzip tcmu-runner fio lsscsi
   sg3-utils dbus targetcli-fb python3-rtslib-fb python3-configshell-fb open-iscsi
-  libiscsi-bin iproute2 rdma-core ibverbs-utils python3-gi gnuplot-nox dmsetup)
+  libiscsi-bin iproute2 rdma-core ibverbs-utils python3-gi gnuplot-nox dmsetup man-db)
 pkgs_kernel=(linux-source-6.1 bc bison flex libelf-dev libssl-dev ccache quilt
   dwarves rsync)
 

@@ -51,6 +51,10 @@ cmake --build build
 step "unit tests"
 ctest --test-dir build --output-on-failure -j2
 
+step "Debian package (cpack; lintian must be silent)"
+(cd build && cpack -G DEB)
+lintian --fail-on warning,error build/tcmu-switch_*.deb
+
 step "unit tests under ASan+UBSan"
 cmake -S . -B build-asan -G Ninja -DTCMU_SWITCH_WERROR=ON -DTCMU_SWITCH_SANITIZE=address
 cmake --build build-asan

@@ -30,6 +30,7 @@ constexpr int kExitError = 2;
 
 constexpr const char* kUsage =
     "usage: switchtab COMMAND ...\n"
+    "       switchtab --help | --version\n"
     "\n"
     "  compile TEXT -o BIN GEOMETRY      text table -> binary table\n"
     "  dump TABLE [--expand] [GEOMETRY]  table -> text on stdout: compact (':' and 'R')\n"
@@ -552,6 +553,10 @@ int main(int argc, char** argv) {
   const std::string command = argc >= 2 ? argv[1] : "";
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  if (command == "--version") {
+    std::puts("switchtab (tcmu-switch) " TCMU_SWITCH_VERSION);
     return kExitOk;
   }
   const Result<int> result =

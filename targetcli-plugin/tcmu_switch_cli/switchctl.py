@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from . import operations
+from . import __version__, operations
 from .client import DeviceClient, SwitchError
 from .operations import UsageError
 
@@ -40,6 +40,7 @@ def build_parser():
     p = Parser(prog='switchctl', description='Manage a live user:switch LUN through handler_switch.so.',
                epilog=USAGE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--json', action='store_true', help='print the result (or the error) as JSON on stdout')
+    p.add_argument('--version', action='version', version='%(prog)s (tcmu-switch) ' + __version__)
     p.add_argument('device', help='the LUN: its name under /backstores/user:switch')
     sub = p.add_subparsers(dest='group', required=True, parser_class=Parser)
 

@@ -12,15 +12,28 @@ restoreconfig included, is targetcli's own code, run by targetcli's own main().
 
 import importlib.machinery
 import importlib.util
+import sys
 
 from configshell_fb import ExecutionError
+from targetcli import __version__ as targetcli_version
 from targetcli import ui_backstore
 
-from . import operations
+from . import __version__, operations
 from .client import DeviceClient, SwitchError
 from .operations import UsageError
 
 SUBTYPE = 'switch'
+USAGE = '''usage: targetcli-switch [--help | --version | CMD | --disable-daemon]
+
+targetcli, in which every storage object under /backstores/user:switch also
+answers the table, paths and stats commands (`help table` inside the shell).
+The arguments are targetcli's: CMD runs one shell command and exits; without
+one, the configuration shell starts.
+
+  --help            print this help
+  --version         print the versions of targetcli-switch and targetcli
+  --disable-daemon  turn off targetcli's global auto_use_daemon flag
+'''
 TARGETCLI_SCRIPT = '/usr/bin/targetcli'
 
 StockUserBackedStorageObject = ui_backstore.UIUserBackedStorageObject
@@ -129,6 +142,14 @@ def load_targetcli_main():
     return module.main
 
 
-def main():
+def main(argv=None, out=sys.stdout):
+    '''targetcli's own main(), after install(); --help and --version describe this tool.'''
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (['--help'], ['-h']):
+        out.write(USAGE)
+        return 0
+    if argv[:1] == ['--version']:
+        out.write('targetcli-switch (tcmu-switch) %s on targetcli %s\n' % (__version__, targetcli_version))
+        return 0
     install()
-    load_targetcli_main()()
+    return load_targetcli_main()()

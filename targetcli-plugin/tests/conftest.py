@@ -1,9 +1,4 @@
-import os
-import sys
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
-
-import pytest  # noqa: E402
+import pytest
 
 
 class FakeClient(object):

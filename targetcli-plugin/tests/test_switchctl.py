@@ -70,3 +70,11 @@ def test_the_remote_error_name_is_stripped_from_the_message():
     assert strip_remote_error_name('GDBus.Error:%s: SetPathState: path 3 >= nr_paths 3' % name,
                                    name) == 'SetPathState: path 3 >= nr_paths 3'
     assert strip_remote_error_name('Timeout was reached', None) == 'Timeout was reached'
+
+
+def test_version_is_the_packages(capsys):
+    from tcmu_switch_cli import __version__
+    with pytest.raises(SystemExit) as exit_:
+        switchctl.main(['--version'])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == 'switchctl (tcmu-switch) %s\n' % __version__

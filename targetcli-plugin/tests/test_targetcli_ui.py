@@ -1,3 +1,5 @@
+import io
+
 import pytest
 
 targetcli_ui = pytest.importorskip('tcmu_switch_cli.targetcli_ui', reason='needs Debian targetcli-fb')
@@ -80,3 +82,20 @@ def test_handler_refusals_become_execution_errors_naming_the_lun(monkeypatch):
     node = switch_node(monkeypatch, FakeClient(fail=SwitchError('invalid', 'path 9 >= nr_paths 2')))
     with pytest.raises(ExecutionError, match='lun0: path 9 >= nr_paths 2'):
         node.ui_command_paths('fail', '9')
+
+
+def test_help_describes_targetcli_switch_and_starts_nothing(monkeypatch):
+    monkeypatch.setattr(targetcli_ui, 'load_targetcli_main', lambda: pytest.fail('targetcli started'))
+    out = io.StringIO()
+    assert targetcli_ui.main(['--help'], out=out) == 0
+    assert out.getvalue().startswith('usage: targetcli-switch ')
+    assert 'table, paths and stats' in out.getvalue()
+
+
+def test_version_names_both_versions(monkeypatch):
+    from tcmu_switch_cli import __version__
+    monkeypatch.setattr(targetcli_ui, 'load_targetcli_main', lambda: pytest.fail('targetcli started'))
+    out = io.StringIO()
+    assert targetcli_ui.main(['--version'], out=out) == 0
+    assert out.getvalue() == 'targetcli-switch (tcmu-switch) %s on targetcli %s\n' % (
+        __version__, targetcli_ui.targetcli_version)

@@ -90,6 +90,9 @@ lun_disk() {
 mkdir -p "$dir"
 must "cmake --install puts the tools under $prefix" cmake --install "$VMTEST_BUILD" --prefix "$prefix"
 check "switchctl and targetcli-switch installed" test -x "$prefix/bin/switchctl" -a -x "$prefix/bin/targetcli-switch"
+# A prefix other than /usr is not on Python's path: say where the package went.
+export PYTHONPATH=$prefix/lib/python3/dist-packages
+check "the tcmu_switch_cli package installed under $prefix" test -f "$PYTHONPATH/tcmu_switch_cli/switchctl.py"
 
 # The config's table starts as a switchtab binary with runs of 4-16 regions.
 "$switchtab" generate --paths 3 --regions "$regions" --pattern runs:4-16:7 --binary \
