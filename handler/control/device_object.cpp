@@ -1,5 +1,6 @@
 #include "device_object.h"
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <string_view>
@@ -13,58 +14,23 @@
 namespace tcmu_switch::control {
 namespace {
 
-// Path numbers and regions are D-Bus integers; generations are returned by
-// every method that publishes one, so a caller can tell its change apart
-// from a concurrent dev_config reload.
-constexpr char kIntrospectionXml[] = R"(
-<node>
-  <interface name="org.tcmuswitch.Device1">
-    <method name="LoadTable">
-      <arg name="table" type="ay" direction="in"/>
-      <arg name="generation" type="t" direction="out"/>
-    </method>
-    <method name="SetRegionMappings">
-      <arg name="mappings" type="s" direction="in"/>
-      <arg name="generation" type="t" direction="out"/>
-    </method>
-    <method name="GetTable">
-      <arg name="table" type="ay" direction="out"/>
-    </method>
-    <method name="GetTableText">
-      <arg name="expand" type="b" direction="in"/>
-      <arg name="text" type="s" direction="out"/>
-    </method>
-    <method name="GetRegions">
-      <arg name="first_region" type="t" direction="in"/>
-      <arg name="nr_regions" type="t" direction="in"/>
-      <arg name="path_nrs" type="ay" direction="out"/>
-    </method>
-    <method name="GetRegionIo">
-      <arg name="bucket_shift" type="u" direction="out"/>
-      <arg name="ios" type="at" direction="out"/>
-    </method>
-    <method name="GetSummary">
-      <arg name="summary" type="a{sv}" direction="out"/>
-    </method>
-    <method name="GetPathState">
-      <arg name="path_nr" type="u" direction="in"/>
-      <arg name="state" type="s" direction="out"/>
-    </method>
-    <method name="SetPathState">
-      <arg name="path_nr" type="u" direction="in"/>
-      <arg name="state" type="s" direction="in"/>
-    </method>
-    <signal name="PathStateChanged">
-      <arg name="path_nr" type="u"/>
-      <arg name="state" type="s"/>
-    </signal>
-  </interface>
-</node>
-)";
+// PathStateChanged's name and arguments, for the introspection XML and emit().
+constexpr char kPathStateChanged[] = "PathStateChanged";
+constexpr char kPathStateChangedArgs[] = "path_nr:u state:s";
 
-GDBusInterfaceInfo* interface_info() {
-  static GDBusNodeInfo* node = g_dbus_node_info_new_for_xml(kIntrospectionXml, nullptr);  // never freed: static
-  return node->interfaces[0];
+// "name:type name:type" (a method's or signal's arguments, as in kMethods)
+// as <arg/> elements; direction is "in", "out" or "" (a signal's).
+std::string arg_elements(std::string_view args, std::string_view direction) {
+  std::string xml;
+  while (!args.empty()) {
+    const std::string_view arg = args.substr(0, args.find(' '));
+    args.remove_prefix(std::min(args.size(), arg.size() + 1));
+    const size_t colon = arg.find(':');
+    xml += "<arg name=\"" + std::string(arg.substr(0, colon)) + "\" type=\"" + std::string(arg.substr(colon + 1)) + "\"";
+    if (!direction.empty()) xml += " direction=\"" + std::string(direction) + "\"";
+    xml += "/>";
+  }
+  return xml;
 }
 
 std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
@@ -122,8 +88,57 @@ GVariant* reply(GVariant* value) { return g_variant_new_tuple(&value, 1); }
 
 }  // namespace
 
+// One D-Bus method. The introspection XML, the caller check and the dispatch
+// all derive from this table, so a method is declared in one row. A table
+// rather than gdbus-codegen: codegen would generate a GObject skeleton whose
+// per-method "handle-*" signals still need a hand-written root list and one
+// g_signal_connect per method, plus a build-time Python step, for an
+// interface of nine methods that only this file serves.
+struct DeviceObject::Method {
+  const char* name;
+  const char* in_args;   // "name:type ..." (D-Bus signature per argument)
+  const char* out_args;  // ditto
+  bool changes_device;   // only the admin uid may call it
+  Handler handler;
+};
+
+// Path numbers and regions are D-Bus integers; generations are returned by
+// every method that publishes one, so a caller can tell its change apart
+// from a concurrent dev_config reload.
+const DeviceObject::Method DeviceObject::kMethods[] = {
+    {"LoadTable", "table:ay", "generation:t", true, &DeviceObject::load_table},
+    {"SetRegionMappings", "mappings:s", "generation:t", true, &DeviceObject::set_region_mappings},
+    {"GetTable", "", "table:ay", false, &DeviceObject::get_table},
+    {"GetTableText", "expand:b", "text:s", false, &DeviceObject::get_table_text},
+    {"GetRegions", "first_region:t nr_regions:t", "path_nrs:ay", false, &DeviceObject::get_regions},
+    {"GetRegionIo", "", "bucket_shift:u ios:at", false, &DeviceObject::get_region_io},
+    {"GetSummary", "", "summary:a{sv}", false, &DeviceObject::get_summary},
+    {"GetPathState", "path_nr:u", "state:s", false, &DeviceObject::get_path_state},
+    {"SetPathState", "path_nr:u state:s", "", true, &DeviceObject::set_path_state},
+};
+
+const DeviceObject::Method* DeviceObject::find_method(std::string_view name) {
+  for (const Method& m : kMethods)
+    if (name == m.name) return &m;
+  return nullptr;
+}
+
+GDBusInterfaceInfo* DeviceObject::interface_info() {
+  static GDBusNodeInfo* const node = [] {  // never freed: static
+    std::string xml = std::string("<node><interface name=\"") + kInterfaceName + "\">";
+    for (const Method& m : kMethods)
+      xml += std::string("<method name=\"") + m.name + "\">" + arg_elements(m.in_args, "in") +
+             arg_elements(m.out_args, "out") + "</method>";
+    xml += std::string("<signal name=\"") + kPathStateChanged + "\">" + arg_elements(kPathStateChangedArgs, "") +
+           "</signal></interface></node>";
+    return g_dbus_node_info_new_for_xml(xml.c_str(), nullptr);
+  }();
+  return node->interfaces[0];
+}
+
 bool method_changes_device(std::string_view method) {
-  return method == "LoadTable" || method == "SetRegionMappings" || method == "SetPathState";
+  const DeviceObject::Method* m = DeviceObject::find_method(method);
+  return m != nullptr && m->changes_device;
 }
 
 // Emits PathStateChanged. The device's listener holds it by shared_ptr, so a
@@ -139,7 +154,7 @@ class DeviceObject::SignalEmitter {
 
   void emit(uint32_t path_nr, PathState state) const noexcept {
     // Thread-safe in GDBus; a failure (bus gone) only loses the signal.
-    g_dbus_connection_emit_signal(connection_, nullptr, object_path_.c_str(), kInterfaceName, "PathStateChanged",
+    g_dbus_connection_emit_signal(connection_, nullptr, object_path_.c_str(), kInterfaceName, kPathStateChanged,
                                   g_variant_new("(us)", path_nr, path_state_name(state)), nullptr);
   }
 
@@ -152,7 +167,7 @@ class DeviceObject::SignalEmitter {
 struct DeviceObject::Call {
   DeviceObject* self;
   GDBusMethodInvocation* invocation;  // we answer it exactly once
-  std::string method;
+  const Method* method;               // a row of kMethods
   uid_t caller_uid = static_cast<uid_t>(-1);  // known once the bus has told us
 };
 
@@ -198,8 +213,14 @@ void DeviceObject::on_method_call(GDBusConnection*, const gchar*, const gchar*, 
                                   gpointer user_data) noexcept {
   auto* self = static_cast<DeviceObject*>(user_data);
   try {
-    auto call = std::make_unique<Call>(Call{self, invocation, method_name});
-    if (method_changes_device(call->method)) {
+    const Method* method = find_method(method_name);
+    if (method == nullptr) {  // GDBus answers methods not in interface_info() itself
+      g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
+                                            "no method %s", method_name);
+      return;
+    }
+    auto call = std::make_unique<Call>(Call{self, invocation, method});
+    if (method->changes_device) {
       self->check_caller_then_dispatch(std::move(call));
     } else {
       self->dispatch(*call);
@@ -227,7 +248,7 @@ void DeviceObject::on_caller_uid(GObject* source, GAsyncResult* result, gpointer
   if (uid_reply == nullptr) {
     // Cancelled means the device is closed: call->self is gone, touch nothing.
     g_dbus_method_invocation_return_error(call->invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
-                                          "%s refused: cannot identify the caller: %s", call->method.c_str(),
+                                          "%s refused: cannot identify the caller: %s", call->method->name,
                                           error->message);
     g_error_free(error);
     return;
@@ -238,7 +259,7 @@ void DeviceObject::on_caller_uid(GObject* source, GAsyncResult* result, gpointer
   if (call->caller_uid != self->admin_uid_) {
     g_dbus_method_invocation_return_error(call->invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
                                           "%s changes switch device %s and needs uid %u; the caller is uid %u",
-                                          call->method.c_str(), self->device_name_.c_str(), self->admin_uid_,
+                                          call->method->name, self->device_name_.c_str(), self->admin_uid_,
                                           call->caller_uid);
     return;
   }
@@ -247,27 +268,18 @@ void DeviceObject::on_caller_uid(GObject* source, GAsyncResult* result, gpointer
 
 void DeviceObject::dispatch(const Call& call) noexcept {
   GVariant* params = g_dbus_method_invocation_get_parameters(call.invocation);
+  const char* name = call.method->name;
   try {
-    const std::string& m = call.method;
-    Result<GVariant*> value = Status::error("method " + m + " has no handler");
-    if (m == "LoadTable") value = load_table(params, call.caller_uid);
-    else if (m == "SetRegionMappings") value = set_region_mappings(params, call.caller_uid);
-    else if (m == "GetTable") value = get_table();
-    else if (m == "GetTableText") value = get_table_text(params);
-    else if (m == "GetRegions") value = get_regions(params);
-    else if (m == "GetRegionIo") value = get_region_io();
-    else if (m == "GetSummary") value = get_summary();
-    else if (m == "GetPathState") value = get_path_state(params);
-    else if (m == "SetPathState") value = set_path_state(params, call.caller_uid);
+    const Result<GVariant*> value = (this->*call.method->handler)(params, call.caller_uid);
     if (value.ok()) {
       g_dbus_method_invocation_return_value(call.invocation, value.value());
     } else {
       g_dbus_method_invocation_return_error(call.invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "%s: %s",
-                                            m.c_str(), value.status().message().c_str());
+                                            name, value.status().message().c_str());
     }
   } catch (const std::exception& e) {
-    g_dbus_method_invocation_return_error(call.invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED, "%s failed: %s",
-                                          call.method.c_str(), e.what());
+    g_dbus_method_invocation_return_error(call.invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED, "%s failed: %s", name,
+                                          e.what());
   }
 }
 
@@ -298,12 +310,12 @@ Result<GVariant*> DeviceObject::set_region_mappings(GVariant* parameters, uid_t 
   return published(device_.publish_table(std::move(table)), "region mappings set", caller_uid);
 }
 
-Result<GVariant*> DeviceObject::get_table() {
+Result<GVariant*> DeviceObject::get_table(GVariant*, uid_t) {
   const std::string bytes = encode_table_binary(*device_.table_slot().clone_current());
   return reply(byte_array(bytes.data(), bytes.size()));
 }
 
-Result<GVariant*> DeviceObject::get_table_text(GVariant* parameters) {
+Result<GVariant*> DeviceObject::get_table_text(GVariant* parameters, uid_t) {
   gboolean expand = FALSE;
   g_variant_get(parameters, "(b)", &expand);
   TextFormatOptions options;
@@ -314,7 +326,7 @@ Result<GVariant*> DeviceObject::get_table_text(GVariant* parameters) {
 // One byte per region: kMaxPaths is 256, so every path_nr fits.
 static_assert(kMaxPaths <= 256);
 
-Result<GVariant*> DeviceObject::get_regions(GVariant* parameters) {
+Result<GVariant*> DeviceObject::get_regions(GVariant* parameters, uid_t) {
   guint64 first = 0, count = 0;
   g_variant_get(parameters, "(tt)", &first, &count);
   const auto table = device_.table_slot().clone_current();
@@ -331,13 +343,13 @@ Result<GVariant*> DeviceObject::get_regions(GVariant* parameters) {
 }
 
 // ios[b] counts I/O pieces routed to regions [b << bucket_shift, (b + 1) << bucket_shift) since open.
-Result<GVariant*> DeviceObject::get_region_io() {
+Result<GVariant*> DeviceObject::get_region_io(GVariant*, uid_t) {
   const RegionHistogram h = device_.region_histogram();
   return g_variant_new("(u@at)", h.bucket_shift,
                        g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, h.ios.data(), h.ios.size(), sizeof(uint64_t)));
 }
 
-Result<GVariant*> DeviceObject::get_summary() {
+Result<GVariant*> DeviceObject::get_summary(GVariant*, uid_t) {
   const DeviceReport r = device_.report();
   const auto table = device_.table_slot().clone_current();
   const TableGeometry& g = table->geometry();
@@ -365,7 +377,7 @@ Result<GVariant*> DeviceObject::get_summary() {
   return reply(g_variant_builder_end(&b));
 }
 
-Result<GVariant*> DeviceObject::get_path_state(GVariant* parameters) {
+Result<GVariant*> DeviceObject::get_path_state(GVariant* parameters, uid_t) {
   guint32 path_nr = 0;
   g_variant_get(parameters, "(u)", &path_nr);
   const DeviceReport r = device_.report();

@@ -1,6 +1,6 @@
 // DeviceObject: one switch LUN on D-Bus, interface org.tcmuswitch.Device1
-// (introspection XML in device_object.cpp; the tools that use it are in
-// targetcli-plugin/). Like SPDK's vbdev_split_rpc.c it only decodes a call,
+// (its methods are the table kMethods in device_object.cpp; the tools that
+// use it are in targetcli-plugin/). Like SPDK's vbdev_split_rpc.c it only decodes a call,
 // calls the core and encodes the reply or a D-Bus error; all table logic
 // stays in handler/core.
 //
@@ -49,8 +49,16 @@ class DeviceObject {
   const std::string& object_path() const { return object_path_; }
 
  private:
+  friend bool method_changes_device(std::string_view method);
   struct Call;
+  struct Method;
   class SignalEmitter;
+  // Decodes the parameters (GDBus has checked them against the signature),
+  // calls the core and returns the reply (floating) or the Status of bad input.
+  using Handler = Result<GVariant*> (DeviceObject::*)(GVariant* parameters, uid_t caller_uid);
+  static const Method kMethods[];
+  static const Method* find_method(std::string_view name);
+  static GDBusInterfaceInfo* interface_info();
 
   DeviceObject(GDBusConnection* connection, const std::string& device_name, SwitchDevice& device,
                Reporter& reporter, uid_t admin_uid);
@@ -61,15 +69,15 @@ class DeviceObject {
   void check_caller_then_dispatch(std::unique_ptr<Call> call);
   void dispatch(const Call& call) noexcept;
 
-  // Each returns the reply (floating) or the Status of bad input.
+  // The handlers of kMethods.
   Result<GVariant*> load_table(GVariant* parameters, uid_t caller_uid);
   Result<GVariant*> set_region_mappings(GVariant* parameters, uid_t caller_uid);
-  Result<GVariant*> get_table();
-  Result<GVariant*> get_table_text(GVariant* parameters);
-  Result<GVariant*> get_regions(GVariant* parameters);
-  Result<GVariant*> get_region_io();
-  Result<GVariant*> get_summary();
-  Result<GVariant*> get_path_state(GVariant* parameters);
+  Result<GVariant*> get_table(GVariant* parameters, uid_t caller_uid);
+  Result<GVariant*> get_table_text(GVariant* parameters, uid_t caller_uid);
+  Result<GVariant*> get_regions(GVariant* parameters, uid_t caller_uid);
+  Result<GVariant*> get_region_io(GVariant* parameters, uid_t caller_uid);
+  Result<GVariant*> get_summary(GVariant* parameters, uid_t caller_uid);
+  Result<GVariant*> get_path_state(GVariant* parameters, uid_t caller_uid);
   Result<GVariant*> set_path_state(GVariant* parameters, uid_t caller_uid);
   Result<GVariant*> published(Result<uint64_t> generation, const std::string& what, uid_t caller_uid);
 

@@ -79,6 +79,4 @@ uint32_t extend_portable(uint32_t init_crc, const void* data, size_t n) {
   return ~extend_table(~init_crc, static_cast<const uint8_t*>(data), n);
 }
 
-bool hardware_accelerated() { return kExtend == extend_sse42; }
-
 }  // namespace tcmu_switch::crc32c

@@ -19,7 +19,4 @@ inline uint32_t value(const void* data, size_t n) { return extend(0, data, n); }
 // extend() on the table-driven path whatever the CPU, so tests cover it.
 uint32_t extend_portable(uint32_t init_crc, const void* data, size_t n);
 
-// True when extend() runs on the SSE4.2 instruction (for benchmark labels).
-bool hardware_accelerated();
-
 }  // namespace tcmu_switch::crc32c

@@ -32,25 +32,12 @@ void IoWorker::stop() noexcept {
   thread_.join();
 }
 
-void IoWorker::submit(IoRequest* list) noexcept {
-  push_all(list);
-  wake();
-}
-
 void IoWorker::push_all(IoRequest* list) noexcept {
   while (list != nullptr) {
     IoRequest* next = list->next;  // once queued, the request is another thread's
     queue_.push(list);
     list = next;
   }
-}
-
-void IoWorker::wake() noexcept {
-  // Pairs with the worker's set_sleeping(true) + queue re-check: either the
-  // worker sees our request or we see it asleep and write the eventfd.
-  if (!sleeping_.load(std::memory_order_seq_cst)) return;
-  const uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(event_fd_, &one, sizeof(one));
 }
 
 bool IoWorker::settle(IoRequest* req, int result) noexcept {

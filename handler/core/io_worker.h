@@ -42,7 +42,7 @@ class IoWorker {
   // Takes a list of requests linked by IoRequest::next. Never blocks on
   // I/O and never fails (the queue holds every request of the pool). A
   // request may complete, and be reused, before submit() returns.
-  virtual void submit(IoRequest* list) noexcept;
+  virtual void submit(IoRequest* list) noexcept = 0;
   void start();
   void stop() noexcept;
 
@@ -50,14 +50,11 @@ class IoWorker {
   virtual void run() noexcept = 0;
   // Queues every request of the list; the caller then sees that they run.
   void push_all(IoRequest* list) noexcept;
-  void wake() noexcept;
 
   // Accounts a transfer of `result` bytes or -errno. Returns true when req is
   // finished and was handed to the completion; false when it still has bytes
   // to move (short transfer) and must be issued again.
   bool settle(IoRequest* req, int result) noexcept;
-  // Blocks on the wake-up eventfd (sync worker) or marks sleep around a wait.
-  void set_sleeping(bool sleeping) noexcept { sleeping_.store(sleeping, std::memory_order_seq_cst); }
   bool stopping() const noexcept { return stop_.load(std::memory_order_acquire); }
   uint64_t file_offset(const IoRequest& req) const {
     return ctx_.paths[req.path_nr]->config().offset_bytes + req.lun_offset;
@@ -68,7 +65,6 @@ class IoWorker {
   int event_fd_ = -1;
 
  private:
-  std::atomic<bool> sleeping_{false};
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -46,7 +46,6 @@ Result<std::unique_ptr<Path>> Path::open(const PathConfig& config, uint32_t path
   struct stat st {};
   if (fstat(path->fd_, &st) != 0) return Status::error(what + ": stat: " + errno_text(errno));
   if (S_ISBLK(st.st_mode)) {
-    path->is_block_device_ = true;
     if (ioctl(path->fd_, BLKGETSIZE64, &path->size_bytes_) != 0)
       return Status::error(what + ": BLKGETSIZE64: " + errno_text(errno));
   } else if (S_ISREG(st.st_mode)) {

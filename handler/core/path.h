@@ -43,7 +43,6 @@ class Path {
   // Same file without O_DIRECT: for buffers O_DIRECT cannot pin (EFAULT).
   int buffered_fd() const { return buffered_fd_; }
   bool direct() const { return direct_; }
-  bool is_block_device() const { return is_block_device_; }
   uint64_t size_bytes() const { return size_bytes_; }
   // Checks the path still holds offset + lun_bytes (a resize).
   Status check_capacity(uint64_t lun_bytes) const;
@@ -72,7 +71,6 @@ class Path {
   int fd_ = -1;
   int buffered_fd_ = -1;
   bool direct_ = false;
-  bool is_block_device_ = false;
   uint64_t size_bytes_ = 0;
   std::atomic<PathState> state_{PathState::kHealthy};
   Counters counters_;

@@ -43,18 +43,6 @@ Status check_reloadable(const DeviceConfig& now, const DeviceConfig& next) {
 
 }  // namespace
 
-const char* io_status_name(IoStatus status) {
-  switch (status) {
-    case IoStatus::kOk: return "ok";
-    case IoStatus::kBusy: return "busy";
-    case IoStatus::kReadError: return "read error";
-    case IoStatus::kWriteError: return "write error";
-    case IoStatus::kRange: return "out of range";
-    case IoStatus::kHardwareError: return "hardware error";
-  }
-  return "?";
-}
-
 SwitchDevice::SwitchDevice(const DeviceConfig& config, const DeviceLimits& limits, CommandSink& sink,
                            Reporter& reporter)
     : config_(config),

@@ -45,7 +45,6 @@ enum class IoStatus : uint8_t {
   kRange,          // beyond the end of the LUN
   kHardwareError,  // the command cannot be carried out (a bug or a limit)
 };
-const char* io_status_name(IoStatus status);
 
 // Hears about finished commands: from an engine worker thread, or from the
 // submitting thread itself, before read()/write()/... return.

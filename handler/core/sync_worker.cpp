@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -19,19 +20,32 @@ class SyncWorker final : public IoWorker {
   explicit SyncWorker(const WorkerContext& ctx) : IoWorker(ctx) {}
   ~SyncWorker() override { stop(); }
 
+  void submit(IoRequest* list) noexcept override {
+    push_all(list);
+    wake();
+  }
+
  private:
   void run() noexcept override {
     for (;;) {
       IoRequest* req = nullptr;
       while (queue_.pop(req)) execute(req);
       if (stopping()) break;
-      set_sleeping(true);
+      sleeping_.store(true, std::memory_order_seq_cst);
       if (queue_.empty()) {
         uint64_t count = 0;
         [[maybe_unused]] ssize_t n = read(event_fd_, &count, sizeof(count));
       }
-      set_sleeping(false);
+      sleeping_.store(false, std::memory_order_seq_cst);
     }
+  }
+
+  void wake() noexcept {
+    // Pairs with run()'s sleeping_ store + queue re-check: either the worker
+    // sees our request or we see it asleep and write the eventfd.
+    if (!sleeping_.load(std::memory_order_seq_cst)) return;
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(event_fd_, &one, sizeof(one));
   }
 
   void execute(IoRequest* req) noexcept {
@@ -55,6 +69,8 @@ class SyncWorker final : public IoWorker {
     }
     return rc < 0 ? -errno : static_cast<int>(rc);
   }
+
+  std::atomic<bool> sleeping_{false};  // the worker is (about to be) blocked on event_fd_
 };
 
 }  // namespace

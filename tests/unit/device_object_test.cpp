@@ -175,7 +175,15 @@ class DeviceObjectTest : public ::testing::Test {
 
   void TearDown() override {
     if (loop_ != nullptr) {
-      g_main_loop_quit(loop_);
+      // Quit from inside the loop: a g_main_loop_quit() before the service
+      // thread enters g_main_loop_run() would be lost (a test whose calls GDBus
+      // answers on its own thread, like Introspect, can end that early).
+      GSource* quit = g_idle_source_new();
+      g_source_set_callback(
+          quit, [](gpointer loop) { g_main_loop_quit(static_cast<GMainLoop*>(loop)); return G_SOURCE_REMOVE; },
+          loop_, nullptr);
+      g_source_attach(quit, service_context_);
+      g_source_unref(quit);
       service_thread_.join();
       g_main_loop_unref(loop_);
     }
@@ -291,6 +299,51 @@ TEST_F(DeviceObjectTest, LoadTableRefusesBytesOfAnotherGeometry) {
   EXPECT_TRUE(error_is(G_DBUS_ERROR_INVALID_ARGS)) << error_message();
   EXPECT_NE(error_message().find("nr_regions"), std::string::npos) << error_message();
   EXPECT_EQ(generation(), before);
+}
+
+// The wire interface the targetcli plugin relies on, as the bus reports it:
+// every method with its in and out signatures, and the signal.
+TEST_F(DeviceObjectTest, IntrospectionDeclaresEveryMethodWithItsSignatures) {
+  export_object(getuid());
+  GVariant* r = g_dbus_connection_call_sync(
+      client_, g_dbus_connection_get_unique_name(service_), device_object_path("lun-0").c_str(),
+      "org.freedesktop.DBus.Introspectable", "Introspect", nullptr, G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE,
+      kCallTimeoutMs, nullptr, &error_);
+  ASSERT_NE(r, nullptr) << error_message();
+  const char* xml = nullptr;
+  g_variant_get(r, "(&s)", &xml);
+  GDBusNodeInfo* node = g_dbus_node_info_new_for_xml(xml, &error_);
+  g_variant_unref(r);
+  ASSERT_NE(node, nullptr) << error_message();
+  GDBusInterfaceInfo* iface = g_dbus_node_info_lookup_interface(node, kInterfaceName);
+  ASSERT_NE(iface, nullptr);
+  auto signature = [](GDBusArgInfo** args) {
+    std::string sig;
+    for (; args != nullptr && *args != nullptr; args++) sig += (*args)->signature;
+    return sig;
+  };
+  const struct {
+    const char* name;
+    const char* in;
+    const char* out;
+  } expected[] = {
+      {"LoadTable", "ay", "t"},    {"SetRegionMappings", "s", "t"}, {"GetTable", "", "ay"},
+      {"GetTableText", "b", "s"},  {"GetRegions", "tt", "ay"},      {"GetRegionIo", "", "uat"},
+      {"GetSummary", "", "a{sv}"}, {"GetPathState", "u", "s"},      {"SetPathState", "us", ""},
+  };
+  size_t nr_methods = 0;
+  for (GDBusMethodInfo** m = iface->methods; *m != nullptr; m++) nr_methods++;
+  EXPECT_EQ(nr_methods, std::size(expected));
+  for (const auto& e : expected) {
+    GDBusMethodInfo* m = g_dbus_interface_info_lookup_method(iface, e.name);
+    ASSERT_NE(m, nullptr) << e.name;
+    EXPECT_EQ(signature(m->in_args), e.in) << e.name;
+    EXPECT_EQ(signature(m->out_args), e.out) << e.name;
+  }
+  GDBusSignalInfo* sig = g_dbus_interface_info_lookup_signal(iface, "PathStateChanged");
+  ASSERT_NE(sig, nullptr);
+  EXPECT_EQ(signature(sig->args), "us");
+  g_dbus_node_info_unref(node);
 }
 
 TEST_F(DeviceObjectTest, GetRegionsBeyondTheTableIsRefused) {
