@@ -136,6 +136,16 @@ GDBusInterfaceInfo* DeviceObject::interface_info() {
   return node->interfaces[0];
 }
 
+std::string DeviceObject::introspection_xml() {
+  GString* xml = g_string_new("<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
+                              " \"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n<node>\n");
+  g_dbus_interface_info_generate_xml(interface_info(), 2, xml);
+  g_string_append(xml, "</node>\n");
+  std::string text(xml->str, xml->len);
+  g_string_free(xml, TRUE);
+  return text;
+}
+
 bool method_changes_device(std::string_view method) {
   const DeviceObject::Method* m = DeviceObject::find_method(method);
   return m != nullptr && m->changes_device;

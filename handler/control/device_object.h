@@ -47,6 +47,9 @@ class DeviceObject {
   DeviceObject& operator=(const DeviceObject&) = delete;
 
   const std::string& object_path() const { return object_path_; }
+  // The interface as a D-Bus introspection document, the one installed
+  // under /usr/share/dbus-1/interfaces for clients to read.
+  static std::string introspection_xml();
 
  private:
   friend bool method_changes_device(std::string_view method);

@@ -466,3 +466,28 @@ TEST_F(DeviceObjectTest, SummaryCountsEveryRegionOnceAndNamesThePaths) {
 
 }  // namespace
 }  // namespace tcmu_switch::control
+
+namespace tcmu_switch::control {
+namespace {
+
+// The installed org.tcmuswitch.Device1.xml is this document: it must parse
+// as D-Bus introspection and name what the handler answers.
+TEST(InterfaceXmlTest, IsIntrospectionOfTheInterfaceTheHandlerServes) {
+  const std::string xml = DeviceObject::introspection_xml();
+  GError* error = nullptr;
+  GDBusNodeInfo* node = g_dbus_node_info_new_for_xml(xml.c_str(), &error);
+  ASSERT_NE(node, nullptr) << (error ? error->message : "") << "\n" << xml;
+  GDBusInterfaceInfo* iface = g_dbus_node_info_lookup_interface(node, kInterfaceName);
+  ASSERT_NE(iface, nullptr) << xml;
+  for (const char* method : {"LoadTable", "SetRegionMappings", "GetSummary", "SetPathState"})
+    EXPECT_NE(g_dbus_interface_info_lookup_method(iface, method), nullptr) << method;
+  EXPECT_NE(g_dbus_interface_info_lookup_signal(iface, "PathStateChanged"), nullptr);
+  const GDBusMethodInfo* set_state = g_dbus_interface_info_lookup_method(iface, "SetPathState");
+  ASSERT_NE(set_state, nullptr);
+  ASSERT_NE(set_state->in_args[0], nullptr);
+  EXPECT_STREQ(set_state->in_args[0]->signature, "u");
+  g_dbus_node_info_unref(node);
+}
+
+}  // namespace
+}  // namespace tcmu_switch::control

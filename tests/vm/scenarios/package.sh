@@ -46,6 +46,24 @@ check "its dev_config is switch/<path>" grep -qF "Config: switch/$WORK/pkg/lun0.
 dev=$(loop_lun "$bs")
 check "fio random write + verify on the installed handler" fio_verify package "$dev" 10
 check "installed switchctl reads the live table" sh -c "switchctl --json lun0 table summary | grep -q '\"nr_paths\": 3'"
+# The installed interface file describes what lun0's live object serves:
+# the same methods with the same arguments.
+same_methods() {
+  python3 - "$@" << 'PY'
+import sys
+import xml.etree.ElementTree as ET
+def methods(path):
+    iface = ET.parse(path).find("interface[@name='org.tcmuswitch.Device1']")
+    return sorted((m.get('name'), [(a.get('type'), a.get('direction')) for a in m.iter('arg')])
+                  for m in iface.iter('method'))
+installed, live = (methods(p) for p in sys.argv[1:])
+sys.exit(0 if installed and installed == live else 1)
+PY
+}
+gdbus introspect --system --xml --dest org.kernel.TCMUService1 \
+  --object-path /org/kernel/TCMUService1/switch/lun0 > "$WORK/live.xml"
+check "the installed org.tcmuswitch.Device1.xml is the interface lun0 serves" \
+  same_methods /usr/share/dbus-1/interfaces/org.tcmuswitch.Device1.xml "$WORK/live.xml"
 
 check "man switchctl renders" sh -c "MANPAGER=cat man switchctl 2> /dev/null | grep -q 'manage a live user:switch LUN'"
 check "man switchtab renders" sh -c "MANPAGER=cat man switchtab 2> /dev/null | grep -q 'switchtab COMMAND'"
