@@ -57,6 +57,19 @@ std::unique_ptr<RegionTable> RegionTable::clone() const {
   return copy;
 }
 
+Result<std::unique_ptr<RegionTable>> RegionTable::resized(uint64_t nr_regions) const {
+  TableGeometry geometry = geometry_;
+  geometry.nr_regions = nr_regions;
+  auto table = create(geometry);
+  if (!table.ok()) return table.status();
+  RegionTable& next = *table.value();
+  const uint64_t common = std::min(nr_regions, geometry_.nr_regions);
+  // Regions on their default path stay in unallocated chunks.
+  for (uint64_t r = 0; r < common; r++)
+    if (const uint32_t p = path_nr(r); p != next.path_nr(r)) next.set_unchecked(r, p);
+  return table;
+}
+
 uint64_t RegionTable::chunk_regions(uint64_t chunk_nr) const {
   return std::min(kChunkRegions, geometry_.nr_regions - chunk_first_region(chunk_nr));
 }

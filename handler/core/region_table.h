@@ -68,6 +68,10 @@ class RegionTable {
   // either side writes one.
   std::unique_ptr<RegionTable> clone() const;
 
+  // A new, unpublished table of `nr_regions` regions: those both tables have
+  // keep this table's path, the others follow the default mapping.
+  Result<std::unique_ptr<RegionTable>> resized(uint64_t nr_regions) const;
+
   RegionTable(const RegionTable&) = delete;
   RegionTable& operator=(const RegionTable&) = delete;
 

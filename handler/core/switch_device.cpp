@@ -457,7 +457,11 @@ Status SwitchDevice::resize(uint64_t size_bytes) {
   if (size_bytes == 0) return Status::error("LUN size 0");
   for (const auto& path : paths_)
     if (Status s = path->check_capacity(size_bytes); !s.ok()) return s;
-  auto table = load_table(config_, size_bytes);
+  // The config's table file must still fit (a reload or restart reads it
+  // again), but the regions the LUN keeps keep their live mapping: a change
+  // made over D-Bus survives a resize.
+  if (auto file = load_table(config_, size_bytes); !file.ok()) return file.status();
+  auto table = table_->clone_current()->resized(config_.geometry(size_bytes).nr_regions);
   if (!table.ok()) return table.status();
   // Grow: the new table first, then the size. Shrink: the size first.
   if (size_bytes < size_bytes_.load()) size_bytes_.store(size_bytes, std::memory_order_release);

@@ -129,6 +129,25 @@ TEST(RegionTableTest, CloneIsCopyOnWrite) {
   EXPECT_TRUE(t->same_mapping(*c));
 }
 
+TEST(RegionTableTest, ResizedKeepsTheCommonRegionsAndDefaultsTheRest) {
+  const uint64_t nr = 3 * RegionTable::kChunkRegions;
+  auto t = make_table(3, nr);
+  ASSERT_TRUE(t->set(5, 2).ok());
+  ASSERT_TRUE(t->set(nr - 1, 0).ok());  // (nr - 1) % 3 == 2: not the default
+  auto grown = t->resized(nr + 10);
+  ASSERT_TRUE(grown.ok()) << grown.status().message();
+  EXPECT_EQ(grown.value()->nr_regions(), nr + 10);
+  EXPECT_EQ(grown.value()->path_nr(5), 2u);
+  EXPECT_EQ(grown.value()->path_nr(nr - 1), 0u);
+  for (uint64_t r = nr; r < nr + 10; r++) EXPECT_EQ(grown.value()->path_nr(r), r % 3);
+  EXPECT_FALSE(grown.value()->chunk_present(1)) << "a default chunk was allocated";
+  auto shrunk = t->resized(6);
+  ASSERT_TRUE(shrunk.ok());
+  EXPECT_EQ(shrunk.value()->nr_regions(), 6u);
+  EXPECT_EQ(shrunk.value()->path_nr(5), 2u);
+  EXPECT_FALSE(t->resized(0).ok());
+}
+
 TEST(RegionTableTest, RegionOfByteHandlesNonPowerOfTwoRegions) {
   auto t = make_table(3, 1000, {}, 3);  // 1536-byte regions
   EXPECT_EQ(t->region_of_byte(0), 0u);

@@ -378,6 +378,31 @@ TEST_P(SwitchDeviceTest, ReloadSwapsTheDefaultMappingAndRefusesStructuralChanges
   EXPECT_EQ(device_->table_slot().clone_current()->path_nr(0), 2u);
 }
 
+TEST_P(SwitchDeviceTest, ResizeKeepsALiveTableChange) {
+  const DeviceConfig c = make_config(Mode::kPlacement, 3);
+  for (int p = 0; p < 3; p++) ASSERT_EQ(truncate(path_file(p).c_str(), 2 * kLunBytes), 0);  // room to grow
+  open_device(c);
+  // Region 1 moves from path 1 (round robin) to path 2, as a D-Bus edit does.
+  auto live = RegionTable::create({3, kRegionSectors, kLunBytes / kRegionBytes, DefaultMapping::round_robin()});
+  ASSERT_TRUE(live.ok());
+  ASSERT_TRUE(live.value()->set(1, 2).ok());
+  ASSERT_TRUE(device_->publish_table(std::move(live).value()).ok());
+  const Status grown = device_->resize(2 * kLunBytes);
+  ASSERT_TRUE(grown.ok()) << grown.message();
+
+  AlignedBuffer data(kRegionBytes);
+  fill_pattern(data.bytes(), kRegionBytes, 9);
+  ASSERT_EQ(write(data, kRegionBytes, kRegionBytes), IoStatus::kOk);
+  EXPECT_EQ(std::memcmp(file_bytes(2, kRegionBytes, kRegionBytes).data(), data.bytes(), kRegionBytes), 0)
+      << "the resize lost the live mapping of region 1";
+  // A region the grown LUN adds follows the default mapping.
+  const uint64_t added = kLunBytes / kRegionBytes + 1;
+  ASSERT_EQ(write(data, added * kRegionBytes, kRegionBytes), IoStatus::kOk);
+  EXPECT_EQ(std::memcmp(file_bytes(static_cast<int>(added % 3), added * kRegionBytes, kRegionBytes).data(),
+                        data.bytes(), kRegionBytes),
+            0);
+}
+
 TEST_P(SwitchDeviceTest, OpenRefusesAPathTooSmallForTheLun) {
   DeviceConfig c = make_config(Mode::kPlacement, 2);
   ASSERT_EQ(truncate(path_file(1).c_str(), 1024), 0);
