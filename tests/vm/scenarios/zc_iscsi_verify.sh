@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # zc_iscsi_verify: zero copy on target-allocated pages, the refcounted
 # vm_insert_pages() path. Needs the kmod-patches kernel (run-guest --kernel).
-# A user:file backstore with a 288 MiB zero-copy window, on a tmpfs file,
+# A user:switch backstore (this tree's handler, which opts in to zero copy)
+# with a 288 MiB zero-copy window, on a tmpfs file,
 # exported over iSCSI on 127.0.0.1 and logged in with open-iscsi. fio writes
 # and reads back 8 MiB with crc32c at 4 KiB, 64 KiB, 256 KiB and 1 MiB, with
 # zc_enable 0 and then 1. zc_stats must show nothing mapped while off, 4 KiB
@@ -11,13 +12,11 @@
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 
 size=$((64 * 1024 * 1024))
-img=$WORK/zc-iscsi.img
 
 zc_iscsi_up
-truncate -s "$size" "$img"
 
-bs=$(zc_backstore zc_iscsi "file/$img" "$size" zc_window_mb=288)
-pass "user:file with a zero-copy window: $(tr -s '\n ' ' ' < "$bs/info")"
+bs=$(zc_switch_backstore zc_iscsi "$size" zc_window_mb=288)
+pass "user:switch with a zero-copy window: $(tr -s '\n ' ' ' < "$bs/info")"
 check "zc_enable defaults to 0" [ "$(cat "$bs/attrib/zc_enable")" = 0 ]
 check "zc_min_len defaults to 65536" [ "$(cat "$bs/attrib/zc_min_len")" = 65536 ]
 iqn=$(zc_iscsi_export "$bs" zc-iscsi)
