@@ -8,7 +8,8 @@
 #    store into a no-GUP WRITE's range raises SIGBUS (D4); a READ held past
 #    cmd_time_out has its slot moved to the sink page, the handler's marker
 #    never reaches the initiator's buffer, and the slot is unmapped once the
-#    command completes (pagemap);
+#    command completes (pagemap), although the handler serves through a
+#    second device node after mapping through /dev/uioN (D6);
 # 2. guard bytes around O_DIRECT transfers at 512-byte alignment that do not
 #    cover whole pages, over tcm_loop to user:switch with special slots: the
 #    initiator's bytes outside the transfer are neither zeroed nor changed,

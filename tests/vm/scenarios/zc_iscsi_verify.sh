@@ -19,6 +19,8 @@ bs=$(zc_switch_backstore zc_iscsi "$size" zc_window_mb=288)
 pass "user:switch with a zero-copy window: $(tr -s '\n ' ' ' < "$bs/info")"
 check "zc_enable defaults to 0" [ "$(cat "$bs/attrib/zc_enable")" = 0 ]
 check "zc_min_len defaults to 65536" [ "$(cat "$bs/attrib/zc_min_len")" = 65536 ]
+raw_reads_refused() { ! zc_set "$bs" zc_read_mode 2 2> /dev/null && [ "$(cat "$bs/attrib/zc_read_mode")" = 1 ]; }
+check "zc_read_mode=2 (unzeroed READ pages) is refused" raw_reads_refused
 iqn=$(zc_iscsi_export "$bs" zc-iscsi)
 dev=$(iscsi_login "$iqn" 127.0.0.1)
 pass "open-iscsi logged in: $dev"
