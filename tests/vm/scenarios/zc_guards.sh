@@ -2,21 +2,22 @@
 # zc_guards: what zero copy must never expose or change (kmod-patches issue
 # "make zero copy safe"). Needs the kmod-patches kernel (run-guest --kernel).
 # Each part fails on the series before that fix:
-# 1. a test handler without tcmu-runner (kmod-patches/tests/zc_test_handler.c,
-#    compiled here) on a tcm_loop LUN with special slots: mmap(MAP_PRIVATE)
-#    is refused (D10); a forked child has no mapping (D10, VM_DONTCOPY); a
+# 1. guard bytes around O_DIRECT transfers at 512-byte alignment that do not
+#    cover whole pages, over tcm_loop to user:switch with special slots: the
+#    initiator's bytes outside the transfer are neither zeroed nor changed,
+#    data exact, whole-page transfers still mapped (D1);
+# 2. XCOPY (sg_xcopy) from a fileio LUN to a user:switch LUN with
+#    zc_unmap_batch=16: the data arrives exact and the destination handler
+#    keeps no page of XCOPY's reused buffer mapped (D2);
+# 3. last, with tcmu-runner stopped: a test handler without tcmu-runner
+#    (kmod-patches/tests/zc_test_handler.c, compiled here) on a tcm_loop LUN
+#    with special slots: mmap(MAP_PRIVATE) is refused (D10); a forked child
+#    has no mapping (D10, VM_DONTCOPY); a
 #    store into a no-GUP WRITE's range raises SIGBUS (D4); a READ held past
 #    cmd_time_out has its slot moved to the sink page, the handler's marker
 #    never reaches the initiator's buffer, and the slot is unmapped once the
 #    command completes (pagemap), although the handler serves through a
-#    second device node after mapping through /dev/uioN (D6);
-# 2. guard bytes around O_DIRECT transfers at 512-byte alignment that do not
-#    cover whole pages, over tcm_loop to user:switch with special slots: the
-#    initiator's bytes outside the transfer are neither zeroed nor changed,
-#    data exact, whole-page transfers still mapped (D1);
-# 3. XCOPY (sg_xcopy) from a fileio LUN to a user:switch LUN with
-#    zc_unmap_batch=16: the data arrives exact and the destination handler
-#    keeps no page of XCOPY's reused buffer mapped (D2).
+#    second device node after mapping through /dev/uioN (D6).
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 
@@ -24,7 +25,56 @@ tests=$VMTEST_TOP/kmod-patches/tests
 target_up
 zc_require_kernel
 
-# ---- 1. the test handler ----------------------------------------------------
+# ---- 1. guard bytes around non-page-multiple O_DIRECT transfers ------------
+start_runner
+size=$((64 * 1024 * 1024))
+bs=$(zc_switch_backstore zc_canary "$size" zc_window_mb=64 zc_nogup_slots=16)
+zc_set "$bs" zc_enable 1
+zc_set "$bs" zc_special_enable 1
+dev=$(loop_lun "$bs")
+sp0=$(zc_stat "$bs" special_cmds)
+check "canaries: O_DIRECT at 512-byte alignment leaves the initiator's other bytes alone" \
+  python3 "$tests/zc_canary.py" "$dev"
+zc_log_stats "$bs"
+check "canaries: whole-page transfers still mapped with special PTEs" \
+  zc_grew "$sp0" "$(zc_stat "$bs" special_cmds)"
+remove_loop_lun "$bs"
+remove_backstore "$bs"
+
+# ---- 2. XCOPY into a user backstore ------------------------------------------
+size=$((32 * 1024 * 1024))
+truncate -s "$size" "$WORK/xsrc.img"
+python3 -c "import os,sys; open(sys.argv[1],'r+b').write(os.urandom($size))" "$WORK/xsrc.img"
+src=$(fileio_backstore zc_xsrc "$WORK/xsrc.img" "$size")
+dst=$(zc_switch_backstore zc_xdst "$size" zc_window_mb=64 zc_nogup_slots=16)
+# XCOPY finds its devices by the NAA designator made from the unit serial.
+echo 6c7e6a10-0000-4000-8000-00000000a001 > "$src/wwn/vpd_unit_serial"
+echo 6c7e6a10-0000-4000-8000-00000000a002 > "$dst/wwn/vpd_unit_serial"
+zc_set "$dst" zc_enable 1
+zc_set "$dst" zc_special_enable 1
+zc_set "$dst" zc_unmap_batch 16
+dsrc=$(loop_lun "$src")
+ddst=$(loop_lun "$dst")
+uio=/dev/$(basename "$(dirname "$(grep -l "/zc_xdst/" /sys/class/uio/uio*/name)")")
+log "XCOPY $dsrc (fileio) -> $ddst (user:switch, $uio)"
+check "xcopy: sg_xcopy 8 MiB fileio -> user:switch" \
+  sg_xcopy if="$dsrc" of="$ddst" bs=512 count=16384 skip=0 seek=0
+zc_log_stats "$dst"
+sync
+echo 3 > /proc/sys/vm/drop_caches
+check "xcopy: the destination holds the source's data" \
+  cmp -n $((8 * 1024 * 1024)) "$dsrc" "$ddst"
+present=$(python3 "$tests/zc_window_present.py" "$runner_pid" "$uio" 64)
+log "xcopy: window pages the destination's handler still maps: $present"
+check "xcopy: no page of XCOPY's buffer left mapped in the destination handler" zc_same 0 "$present"
+remove_loop_lun "$src"
+remove_loop_lun "$dst"
+remove_backstore "$src"
+remove_backstore "$dst"
+
+check "tcmu-runner exits 0 on SIGTERM" stop_runner
+
+# ---- 3. the test handler (last: on a kernel without the fixes it may oops)
 must "zc_test_handler compiles" gcc -O2 -Wall -o "$WORK/zc_test_handler" "$tests/zc_test_handler.c"
 size=$((16 * 1024 * 1024))
 bs=$(zc_backstore zc_probe "zctest/ram" "$size" zc_window_mb=32 zc_nogup_slots=8 nl_reply_supported=-1)
@@ -78,52 +128,4 @@ done
 remove_loop_lun "$bs"
 remove_backstore "$bs"
 
-# ---- 2. guard bytes around non-page-multiple O_DIRECT transfers ------------
-start_runner
-size=$((64 * 1024 * 1024))
-bs=$(zc_switch_backstore zc_canary "$size" zc_window_mb=64 zc_nogup_slots=16)
-zc_set "$bs" zc_enable 1
-zc_set "$bs" zc_special_enable 1
-dev=$(loop_lun "$bs")
-sp0=$(zc_stat "$bs" special_cmds)
-check "canaries: O_DIRECT at 512-byte alignment leaves the initiator's other bytes alone" \
-  python3 "$tests/zc_canary.py" "$dev"
-zc_log_stats "$bs"
-check "canaries: whole-page transfers still mapped with special PTEs" \
-  zc_grew "$sp0" "$(zc_stat "$bs" special_cmds)"
-remove_loop_lun "$bs"
-remove_backstore "$bs"
-
-# ---- 3. XCOPY into a user backstore ------------------------------------------
-size=$((32 * 1024 * 1024))
-truncate -s "$size" "$WORK/xsrc.img"
-python3 -c "import os,sys; open(sys.argv[1],'r+b').write(os.urandom($size))" "$WORK/xsrc.img"
-src=$(fileio_backstore zc_xsrc "$WORK/xsrc.img" "$size")
-dst=$(zc_switch_backstore zc_xdst "$size" zc_window_mb=64 zc_nogup_slots=16)
-# XCOPY finds its devices by the NAA designator made from the unit serial.
-echo 6c7e6a10-0000-4000-8000-00000000a001 > "$src/wwn/vpd_unit_serial"
-echo 6c7e6a10-0000-4000-8000-00000000a002 > "$dst/wwn/vpd_unit_serial"
-zc_set "$dst" zc_enable 1
-zc_set "$dst" zc_special_enable 1
-zc_set "$dst" zc_unmap_batch 16
-dsrc=$(loop_lun "$src")
-ddst=$(loop_lun "$dst")
-uio=/dev/$(basename "$(dirname "$(grep -l "/zc_xdst/" /sys/class/uio/uio*/name)")")
-log "XCOPY $dsrc (fileio) -> $ddst (user:switch, $uio)"
-check "xcopy: sg_xcopy 8 MiB fileio -> user:switch" \
-  sg_xcopy if="$dsrc" of="$ddst" bs=512 count=16384 skip=0 seek=0
-zc_log_stats "$dst"
-sync
-echo 3 > /proc/sys/vm/drop_caches
-check "xcopy: the destination holds the source's data" \
-  cmp -n $((8 * 1024 * 1024)) "$dsrc" "$ddst"
-present=$(python3 "$tests/zc_window_present.py" "$runner_pid" "$uio" 64)
-log "xcopy: window pages the destination's handler still maps: $present"
-check "xcopy: no page of XCOPY's buffer left mapped in the destination handler" zc_same 0 "$present"
-remove_loop_lun "$src"
-remove_loop_lun "$dst"
-remove_backstore "$src"
-remove_backstore "$dst"
-
-check "tcmu-runner exits 0 on SIGTERM" stop_runner
 check "dmesg: no oops, WARNING, KASAN, lockdep or bad-page report" zc_dmesg_clean
