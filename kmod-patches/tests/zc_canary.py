@@ -38,7 +38,9 @@ def main():
     lba_off = 0
     for name, start, length in CASES:
         span = (start + length + PAGE - 1) // PAGE * PAGE + PAGE
-        buf = mmap.mmap(-1, span)
+        # Private anonymous memory, like malloc(): Python's default
+        # (MAP_SHARED) would be shmem page cache, which is always copied.
+        buf = mmap.mmap(-1, span, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         view = memoryview(buf)
         data = os.urandom(length)
         buf[:] = bytes([GUARD_W]) * span

@@ -19,11 +19,7 @@
  * past cmd_time_out; afterwards the slot's page must be a different page
  * (the sink, per /proc/self/pagemap), a marker is written into it, the
  * command is completed, and the slot must be unmapped.
- *
- * The device is mapped through /dev/uioN, whose file is then closed; the
- * handler serves through a second node of the same device (made with
- * mknod under /dev), as a runner in a container with its own /dev would.
- * The kernel's zaps must still reach the first mapping.
+
  *
  * The handler opts in to zero copy (zc_handler_caps) like tcmu-switch.
  * It runs until SIGTERM, then prints "DONE" with counters.
@@ -39,8 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -220,32 +214,6 @@ static void check_fork(void)
 	else
 		fail("fork: the child does not inherit the mapping",
 		     "the child read the mailbox");
-}
-
-/* Close the file the map came from; open the device through another node */
-static int reopen_through_second_node(int fd, const char *dev)
-{
-	char path[400], buf[64], alt[400];
-	unsigned int maj, min;
-
-	snprintf(path, sizeof(path), "/sys/class/uio/%s/dev", dev + 5);
-	if (read_sys(path, buf, sizeof(buf)) || sscanf(buf, "%u:%u", &maj, &min) != 2) {
-		fprintf(stderr, "no %s\n", path);
-		return -1;
-	}
-	snprintf(alt, sizeof(alt), "/dev/zc-alt-%s", dev + 5);
-	unlink(alt);
-	if (mknod(alt, S_IFCHR | 0600, makedev(maj, min))) {
-		perror(alt);
-		return -1;
-	}
-	close(fd);
-	fd = open(alt, O_RDWR);
-	if (fd < 0)
-		perror(alt);
-	else
-		printf("serving through %s, mapped through %s\n", alt, dev);
-	return fd;
 }
 
 static uint64_t be(const uint8_t *p, int n)
@@ -484,9 +452,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	check_fork();
-	fd = reopen_through_second_node(fd, dev);
-	if (fd < 0)
-		return 1;
 	__atomic_store_n((uint32_t *)(map + MB_HANDLER_CAPS), HANDLER_ZC | HANDLER_NOGUP,
 			 __ATOMIC_RELEASE);
 

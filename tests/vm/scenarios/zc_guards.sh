@@ -16,8 +16,7 @@
 #    store into a no-GUP WRITE's range raises SIGBUS (D4); a READ held past
 #    cmd_time_out has its slot moved to the sink page, the handler's marker
 #    never reaches the initiator's buffer, and the slot is unmapped once the
-#    command completes (pagemap), although the handler serves through a
-#    second device node after mapping through /dev/uioN (D6).
+#    command completes (pagemap).
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 
@@ -56,9 +55,11 @@ zc_set "$dst" zc_unmap_batch 16
 dsrc=$(loop_lun "$src")
 ddst=$(loop_lun "$dst")
 uio=/dev/$(basename "$(dirname "$(grep -l "/zc_xdst/" /sys/class/uio/uio*/name)")")
-log "XCOPY $dsrc (fileio) -> $ddst (user:switch, $uio)"
+# sg_xcopy talks to the SCSI generic nodes of the two disks.
+sg_of() { echo "/dev/$(ls "/sys/block/$(basename "$1")/device/scsi_generic/")"; }
+log "XCOPY $dsrc $(sg_of "$dsrc") (fileio) -> $ddst $(sg_of "$ddst") (user:switch, $uio)"
 check "xcopy: sg_xcopy 8 MiB fileio -> user:switch" \
-  sg_xcopy if="$dsrc" of="$ddst" bs=512 count=16384 skip=0 seek=0
+  sg_xcopy if="$(sg_of "$dsrc")" of="$(sg_of "$ddst")" bs=512 count=16384 skip=0 seek=0
 zc_log_stats "$dst"
 sync
 echo 3 > /proc/sys/vm/drop_caches
