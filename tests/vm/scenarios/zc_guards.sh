@@ -55,11 +55,13 @@ zc_set "$dst" zc_unmap_batch 16
 dsrc=$(loop_lun "$src")
 ddst=$(loop_lun "$dst")
 uio=/dev/$(basename "$(dirname "$(grep -l "/zc_xdst/" /sys/class/uio/uio*/name)")")
-# sg_xcopy talks to the SCSI generic nodes of the two disks.
+# sg_xcopy talks to the SCSI generic nodes of the two disks; the XCOPY goes
+# to the fileio LUN, so target core's XCOPY engine (not tcmu-runner's) reads
+# the source into its buffer and writes it to the user backstore.
 sg_of() { echo "/dev/$(ls "/sys/block/$(basename "$1")/device/scsi_generic/")"; }
 log "XCOPY $dsrc $(sg_of "$dsrc") (fileio) -> $ddst $(sg_of "$ddst") (user:switch, $uio)"
 check "xcopy: sg_xcopy 8 MiB fileio -> user:switch" \
-  sg_xcopy if="$(sg_of "$dsrc")" of="$(sg_of "$ddst")" bs=512 count=16384 skip=0 seek=0
+  sg_xcopy --on_src id_usage=disable if="$(sg_of "$dsrc")" of="$(sg_of "$ddst")" bs=512 count=16384
 zc_log_stats "$dst"
 sync
 echo 3 > /proc/sys/vm/drop_caches
@@ -94,7 +96,7 @@ log "tcm_loop LUN served by zc_test_handler: $dev"
 check "stalled READ: the initiator never sees the handler's late marker" python3 - "$dev" <<'EOF'
 import mmap, os, sys
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_DIRECT)
-buf = mmap.mmap(-1, 262144)
+buf = mmap.mmap(-1, 262144, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)  # anon, not shmem
 data = bytes(range(256)) * 1024
 buf[:] = data
 os.pwritev(fd, [buf], 1 << 20)
