@@ -46,9 +46,10 @@ truncate -s "$size" "$WORK/xsrc.img"
 python3 -c "import os,sys; open(sys.argv[1],'r+b').write(os.urandom($size))" "$WORK/xsrc.img"
 src=$(fileio_backstore zc_xsrc "$WORK/xsrc.img" "$size")
 dst=$(zc_switch_backstore zc_xdst "$size" zc_window_mb=64 zc_nogup_slots=16)
-# XCOPY finds its devices by the NAA designator made from the unit serial.
-echo 6c7e6a10-0000-4000-8000-00000000a001 > "$src/wwn/vpd_unit_serial"
-echo 6c7e6a10-0000-4000-8000-00000000a002 > "$dst/wwn/vpd_unit_serial"
+# XCOPY finds its devices by the NAA designator, which holds only the first
+# 25 hex digits of the unit serial: make the two differ at the start.
+echo a0010000-0000-4000-8000-00000000a001 > "$src/wwn/vpd_unit_serial"
+echo a0020000-0000-4000-8000-00000000a002 > "$dst/wwn/vpd_unit_serial"
 zc_set "$dst" zc_enable 1
 zc_set "$dst" zc_special_enable 1
 zc_set "$dst" zc_unmap_batch 16
