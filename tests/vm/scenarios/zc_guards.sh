@@ -53,8 +53,16 @@ echo a0020000-0000-4000-8000-00000000a002 > "$dst/wwn/vpd_unit_serial"
 zc_set "$dst" zc_enable 1
 zc_set "$dst" zc_special_enable 1
 zc_set "$dst" zc_unmap_batch 16
+# Both LUNs behind one tcm_loop nexus: target core's XCOPY looks for the
+# other device among the LUNs of the session that sent the command.
 dsrc=$(loop_lun "$src")
-ddst=$(loop_lun "$dst")
+xtpg=$TARGET/loopback/$(wwn_for "$src")/tpgt_1
+mkdir "$xtpg/lun/lun_1"
+ln -s "$dst" "$xtpg/lun/lun_1/$(basename "$dst")"
+xaddr=$(cat "$xtpg/address"):1
+wait_for "the SCSI disk at $xaddr" 30 scsi_disk_of "$xaddr" > /dev/null ||
+  die "$VMTEST_NAME" "no disk appeared for LUN 1 of $xtpg"
+ddst=/dev/$(scsi_disk_of "$xaddr")
 uio=/dev/$(basename "$(dirname "$(grep -l "/zc_xdst/" /sys/class/uio/uio*/name)")")
 # sg_xcopy talks to the SCSI generic nodes of the two disks; the XCOPY goes
 # to the fileio LUN, so target core's XCOPY engine (not tcmu-runner's) reads
@@ -71,8 +79,9 @@ check "xcopy: the destination holds the source's data" \
 present=$(python3 "$tests/zc_window_present.py" "$runner_pid" "$uio" 64)
 log "xcopy: window pages the destination's handler still maps: $present"
 check "xcopy: no page of XCOPY's buffer left mapped in the destination handler" zc_same 0 "$present"
+rm "$xtpg/lun/lun_1/$(basename "$dst")"
+rmdir "$xtpg/lun/lun_1"
 remove_loop_lun "$src"
-remove_loop_lun "$dst"
 remove_backstore "$src"
 remove_backstore "$dst"
 
