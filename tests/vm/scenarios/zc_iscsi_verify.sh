@@ -7,7 +7,9 @@
 # and reads back 8 MiB with crc32c at 4 KiB, 64 KiB, 256 KiB and 1 MiB, with
 # zc_enable 0 and then 1. zc_stats must show nothing mapped while off, 4 KiB
 # commands (below zc_min_len) copied, larger READs and WRITEs mapped and
-# faulted in, and no fallback for page kind or alignment. dmesg stays clean.
+# faulted in, and no fallback for page kind or alignment. zc_read_mode=2 is
+# refused; deferred WRITE unmaps are flushed when zc_enable goes to 0. dmesg
+# stays clean.
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 
@@ -44,6 +46,18 @@ for zc in 0 1; do
   done
 done
 check "no special (no-GUP) commands over iSCSI" [ "$(zc_stat "$bs" special_cmds)" = 0 ]
+
+# Completed WRITEs whose unmap is deferred (zc_unmap_batch) do not stay
+# mapped once zero copy is turned off.
+zc_set "$bs" zc_unmap_batch 100
+st0=$(zc_stat "$bs" stale_flushes) w0=$(zc_stat "$bs" zc_writes)
+check "batch 100: fio 2 MiB of 256 KiB writes" fio --name=stale --filename="$dev" --ioengine=libaio \
+  --direct=1 --rw=write --bs=256k --size=2m --eta=never --output=/dev/null
+check "batch 100: the WRITEs were mapped" zc_grew "$w0" "$(zc_stat "$bs" zc_writes)"
+check "batch 100: their unmap is still deferred" zc_same "$st0" "$(zc_stat "$bs" stale_flushes)"
+zc_set "$bs" zc_enable 0
+check "zc_enable=0 zaps the deferred WRITE slots at once" zc_grew "$st0" "$(zc_stat "$bs" stale_flushes)"
+zc_log_stats "$bs"
 
 must "open-iscsi logged out" iscsi_logout "$iqn" 127.0.0.1
 zc_iscsi_unexport "$bs" "$iqn"
