@@ -82,6 +82,21 @@ zc_backstore() {
   echo "$dir"
 }
 
+# zc_switch_backstore NAME SIZE [CONTROL...]: a user:switch backstore (this
+# tree's handler, which opts in to zero copy) of SIZE bytes over one path, a
+# file on the guest's tmpfs: tmpfs refuses O_DIRECT, so the handler does
+# buffered I/O there, on mapped and no-GUP slots alike. CONTROL as for
+# zc_backstore; prints the configfs dir.
+zc_switch_backstore() {
+  local name=$1 size=$2 dir=$WORK/zc-$1
+  shift 2
+  require_switch_handler
+  mkdir -p "$dir"
+  truncate -s "$size" "$dir/path0.img"
+  switch_config "$dir/lun.conf" placement 8192 "" "$dir/path0.img"
+  zc_backstore "$name" "switch/$dir/lun.conf" "$size" "$@"
+}
+
 # zc_stat BACKSTORE_DIR NAME: one counter of attrib/zc_stats.
 zc_stat() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { exit !f }' "$1/attrib/zc_stats"; }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # zc_restart: tcmu-runner killed (SIGKILL) and restarted while zero-copy
 # commands are in flight. Needs the kmod-patches kernel (run-guest --kernel).
+# The LUNs are user:switch (this tree's handler, which opts in to zero copy).
 # fio writes 256 KiB commands with crc32c verification to a tcm_loop LUN and
 # an iSCSI LUN, both with zero copy on; the runner dies mid-run and comes
 # back; the reopened device resets its ring (libtcmu), which must tear down
@@ -13,9 +14,8 @@ size=$((32 * 1024 * 1024))
 
 zc_iscsi_up
 
-truncate -s "$size" "$WORK/zc-rs-loop.img" "$WORK/zc-rs-iscsi.img"
-bl=$(zc_backstore zc_rs_loop "file/$WORK/zc-rs-loop.img" "$size" zc_window_mb=64 zc_nogup_slots=16)
-bi=$(zc_backstore zc_rs_iscsi "file/$WORK/zc-rs-iscsi.img" "$size" zc_window_mb=64)
+bl=$(zc_switch_backstore zc_rs_loop "$size" zc_window_mb=64 zc_nogup_slots=16)
+bi=$(zc_switch_backstore zc_rs_iscsi "$size" zc_window_mb=64)
 for b in "$bl" "$bi"; do zc_set "$b" zc_enable 1; done
 zc_set "$bl" zc_special_enable 1
 dl=$(loop_lun "$bl")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # zc_timeout_sink: a stalled handler with cmd_time_out=1 on zero-copy
-# commands. Needs the kmod-patches kernel (run-guest --kernel). tcmu-runner is
+# commands. Needs the kmod-patches kernel (run-guest --kernel). The LUNs are
+# user:switch (this tree's handler, which opts in to zero copy). tcmu-runner is
 # stopped (SIGSTOP) while a 256 KiB O_DIRECT WRITE and READ go to a tcm_loop
 # LUN with zero copy on; both time out, the kernel parks their slots and fails
 # them. The runner is resumed and handles the stale entries: its accesses to
@@ -46,8 +47,7 @@ stall_and_resume() {
 }
 
 # tcm_loop, special PTEs
-truncate -s "$size" "$WORK/zc-to-loop.img"
-bs=$(zc_backstore zc_to_loop "file/$WORK/zc-to-loop.img" "$size" zc_window_mb=64 zc_nogup_slots=16)
+bs=$(zc_switch_backstore zc_to_loop "$size" zc_window_mb=64 zc_nogup_slots=16)
 echo 1 > "$bs/attrib/cmd_time_out"
 zc_set "$bs" zc_enable 1
 zc_set "$bs" zc_special_enable 1
@@ -58,8 +58,7 @@ remove_loop_lun "$bs"
 remove_backstore "$bs"
 
 # iSCSI, refcounted PTEs
-truncate -s "$size" "$WORK/zc-to-iscsi.img"
-bs=$(zc_backstore zc_to_iscsi "file/$WORK/zc-to-iscsi.img" "$size" zc_window_mb=64)
+bs=$(zc_switch_backstore zc_to_iscsi "$size" zc_window_mb=64)
 echo 1 > "$bs/attrib/cmd_time_out"
 zc_set "$bs" zc_enable 1
 iqn=$(zc_iscsi_export "$bs" zc-timeout)
