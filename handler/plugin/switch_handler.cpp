@@ -18,6 +18,7 @@
 
 #include "tcmu_api.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include <string>
 
 #include "cdb_check.h"
+#include "deadline.h"
 #include "device_config.h"
 #include "device_object.h"
 #include "switch_device.h"
@@ -78,10 +80,39 @@ class TcmuSink final : public tcmu_switch::CommandSink {
   tcmu_device* dev_;
 };
 
+// The LUN's cmd_time_out, read from configfs at open and again at most once a
+// second from the command thread: the kernel lets it change only while the
+// LUN is not exported, and the handler hears of no such change.
+class CommandBudget {
+ public:
+  uint64_t budget_ms(tcmu_device* dev, uint64_t now_ms) noexcept {
+    if (now_ms - read_ms_.load(std::memory_order_relaxed) >= kRereadMs) {
+      read_ms_.store(now_ms, std::memory_order_relaxed);
+      const int seconds = tcmu_cfgfs_dev_get_attr_int(dev, "cmd_time_out");
+      // 0 turns the kernel's timeout off; an unreadable value leaves the last one.
+      if (seconds >= 0)
+        budget_ms_.store(seconds == 0 ? 0 : tcmu_switch::command_budget_ms(uint64_t{1000} * seconds),
+                         std::memory_order_relaxed);
+    }
+    return budget_ms_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  static constexpr uint64_t kRereadMs = 1000;
+  std::atomic<uint64_t> read_ms_{0};
+  std::atomic<uint64_t> budget_ms_{0};
+};
+
 struct SwitchState {
-  explicit SwitchState(tcmu_device* dev) : reporter(dev), sink(dev) {}
+  explicit SwitchState(tcmu_device* dev)
+      : reporter(dev), sink(dev), write_same_start_ms(new std::atomic<uint64_t>[kNrCmdIds]) {}
+  // The kernel numbers the commands in its ring with 16 bits.
+  static constexpr size_t kNrCmdIds = 65536;
   TcmuReporter reporter;
   TcmuSink sink;
+  CommandBudget budget;
+  // When each WRITE SAME the runner emulates (one write() per MiB) began.
+  std::unique_ptr<std::atomic<uint64_t>[]> write_same_start_ms;
   std::unique_ptr<tcmu_switch::SwitchDevice> device;
   std::unique_ptr<tcmu_switch::control::DeviceObject> control;  // null without a system bus; goes before device
 };
@@ -138,11 +169,14 @@ Status check_block_geometry(const DeviceConfig& config, uint32_t block_size) {
   return {};
 }
 
-// An unmap moves no data, so it need not fit the transfer limit (the device
-// works through long commands in windows). This is the runner's chunk size
-// and the largest UNMAP descriptor it accepts (MAXIMUM UNMAP LBA COUNT,
-// tcmur_cmd_handler.c:416): 1 GiB makes few chunks of a large unmap.
-constexpr uint64_t kMaxUnmapBytes = uint64_t{1} << 30;
+// The runner's chunk size and the largest UNMAP descriptor it accepts
+// (MAXIMUM UNMAP LBA COUNT, tcmur_cmd_handler.c:416). An unmap moves no data,
+// but where a path cannot deallocate the device writes zeroes (the runner
+// claims LBPRZ), at the speed of the slowest path: 64 MiB is under a second
+// on a disk and a few seconds on a RAM disk under emulation, well inside the
+// 30 s cmd_time_out, where 1 GiB was not. Linux splits a discard into
+// commands of this size.
+constexpr uint64_t kMaxUnmapBytes = uint64_t{64} << 20;
 
 // The device splits every UNMAP at region boundaries itself, so the runner
 // hands over each UNMAP descriptor and each WRITE SAME with UNMAP whole, in
@@ -177,12 +211,16 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
     tcmu_switch::DeviceLimits limits;
     limits.size_bytes = tcmu_dev_get_num_lbas(dev) * block_size;
     limits.max_xfer_bytes = uint64_t{tcmu_dev_get_max_xfer_len(dev)} * block_size;
+    limits.block_bytes = block_size;
     auto device = tcmu_switch::SwitchDevice::open(config.value(), limits, state->sink, state->reporter);
     if (!device.ok()) {
       tcmu_dev_err(dev, "%s\n", device.status().message().c_str());
       return -EINVAL;
     }
     state->device = std::move(device).value();
+    const uint64_t budget_ms = state->budget.budget_ms(dev, tcmu_switch::monotonic_ms());
+    tcmu_dev_info(dev, "commands stop issuing after %llu ms (cmd_time_out less a quarter; 0: never)\n",
+                  static_cast<unsigned long long>(budget_ms));
     state->control = tcmu_switch::control::export_device(tcmu_dev_get_uio_name(dev), *state->device, state->reporter);
     attach_zero_copy(dev, *state->device);
     state->reporter.report(LogLevel::kInfo, state->device->zero_copy().describe());
@@ -231,16 +269,45 @@ bool has_fua(const tcmur_cmd* cmd) {
   return write_10_12_16 && (cdb[1] & 0x08) != 0;
 }
 
+bool is_write_same(const tcmur_cmd* cmd) {
+  const uint8_t opcode = cmd->lib_cmd->cdb[0];
+  return opcode == WRITE_SAME || opcode == WRITE_SAME_16;
+}
+
+// When the command must stop issuing work: its share of cmd_time_out from
+// now. The runner emulates WRITE SAME with one write() after another, each
+// sent when the last completes; their budget is the command's, counted from
+// its first write (the one at the CDB's LBA).
+tcmu_switch::Deadline deadline_for(tcmu_device* dev, SwitchState& state, const tcmur_cmd* cmd, uint64_t off) {
+  const uint64_t now_ms = tcmu_switch::monotonic_ms();
+  const uint64_t budget_ms = state.budget.budget_ms(dev, now_ms);
+  if (budget_ms == 0) return {};
+  uint64_t start_ms = now_ms;
+  if (is_write_same(cmd)) {
+    std::atomic<uint64_t>& first = state.write_same_start_ms[cmd->lib_cmd->cmd_id];
+    if (off == tcmu_cdb_get_lba(cmd->lib_cmd->cdb) * tcmu_dev_get_block_size(dev)) {
+      first.store(now_ms, std::memory_order_relaxed);
+    } else {
+      start_ms = first.load(std::memory_order_relaxed);
+    }
+  }
+  return tcmu_switch::Deadline::after(start_ms, budget_ms);
+}
+
 int switch_read(tcmu_device* dev, tcmur_cmd* cmd, iovec* iov, size_t iov_cnt, size_t len, off_t off) noexcept {
   NoCancel no_cancel;
+  SwitchState& state = *state_of(dev);
+  const auto offset = static_cast<uint64_t>(off);
   // OK means queued: the runner then waits for tcmur_cmd_complete().
-  return to_tcmu_status(state_of(dev)->device->read(cmd, iov, iov_cnt, static_cast<uint64_t>(off), len));
+  return to_tcmu_status(state.device->read(cmd, iov, iov_cnt, offset, len, deadline_for(dev, state, cmd, offset)));
 }
 
 int switch_write(tcmu_device* dev, tcmur_cmd* cmd, iovec* iov, size_t iov_cnt, size_t len, off_t off) noexcept {
   NoCancel no_cancel;
-  return to_tcmu_status(
-      state_of(dev)->device->write(cmd, iov, iov_cnt, static_cast<uint64_t>(off), len, has_fua(cmd)));
+  SwitchState& state = *state_of(dev);
+  const auto offset = static_cast<uint64_t>(off);
+  return to_tcmu_status(state.device->write(cmd, iov, iov_cnt, offset, len, has_fua(cmd),
+                                            deadline_for(dev, state, cmd, offset)));
 }
 
 int switch_flush(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
@@ -250,7 +317,8 @@ int switch_flush(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
 
 int switch_unmap(tcmu_device* dev, tcmur_cmd* cmd, uint64_t off, uint64_t len) noexcept {
   NoCancel no_cancel;
-  return to_tcmu_status(state_of(dev)->device->unmap(cmd, off, len));
+  SwitchState& state = *state_of(dev);
+  return to_tcmu_status(state.device->unmap(cmd, off, len, deadline_for(dev, state, cmd, off)));
 }
 
 // ---- reconfig: the live reload channel ----------------------------------------------

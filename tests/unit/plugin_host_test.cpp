@@ -55,6 +55,7 @@ struct tcmu_device {
   bool unmap_split = false;
   uint32_t unmap_gran_align = 0;
   uint32_t max_unmap_len = 0;
+  int cmd_time_out = 30;  // configfs attrib/cmd_time_out, seconds
   bool write_cache = false;
   void* handler_private = nullptr;
   // The start of the UIO map: a stock kernel's mailbox carries no zero-copy
@@ -129,6 +130,16 @@ HOST_EXPORT void tcmu_dev_set_opt_unmap_gran(tcmu_device* dev, uint32_t len, boo
 }
 HOST_EXPORT void tcmu_dev_set_unmap_gran_align(tcmu_device* dev, uint32_t len) { dev->unmap_gran_align = len; }
 HOST_EXPORT void tcmu_dev_set_write_cache_enabled(tcmu_device* dev, bool enabled) { dev->write_cache = enabled; }
+HOST_EXPORT int tcmu_cfgfs_dev_get_attr_int(tcmu_device* dev, const char* name) {
+  return std::string(name) == "cmd_time_out" ? dev->cmd_time_out : -ENOENT;
+}
+// As libtcmu (api.c): the LBA of a 10- or 16-byte CDB, big-endian.
+HOST_EXPORT uint64_t tcmu_cdb_get_lba(uint8_t* cdb) {
+  uint64_t lba = 0;
+  const bool cdb16 = (cdb[0] >> 5) == 4;
+  for (int i = 2; i < (cdb16 ? 10 : 6); i++) lba = lba << 8 | cdb[i];
+  return lba;
+}
 
 // As libtcmu (api.c:31-60) for the groups of the opcodes these tests send.
 HOST_EXPORT int tcmu_cdb_get_length(uint8_t* cdb) {
@@ -455,7 +466,9 @@ TEST_F(PluginHostTest, OpenAdvertisesWholeRangeUnmapsAndRefusesABadConfig) {
   EXPECT_EQ(dev_.opt_unmap_gran, kRegionBytes / dev_.block_size);
   EXPECT_FALSE(dev_.unmap_split);  // the device splits at regions; one runner sub-command per region ran the pool dry
   EXPECT_EQ(dev_.unmap_gran_align, kRegionBytes / dev_.block_size);  // never 0: the runner divides by it
-  EXPECT_EQ(dev_.max_unmap_len, (1u << 30) / dev_.block_size);       // 1 GiB, not the transfer limit
+  // 64 MiB: not the transfer limit, and small enough to zero inside cmd_time_out.
+  EXPECT_EQ(dev_.max_unmap_len, (64u << 20) / dev_.block_size);
+  EXPECT_TRUE(host::log_has("commands stop issuing after 22500 ms")) << host::log_text();  // 30 s less a quarter
   EXPECT_TRUE(dev_.write_cache);
 }
 
