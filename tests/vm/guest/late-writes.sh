@@ -1,0 +1,96 @@
+# Guest helpers for the late_writes scenario (issue #20): commands the
+# initiator was told failed must never change data afterwards. Sourced after
+# lib.sh (PASS/FAIL, brd, dm paths, configfs backstores, tcm_loop).
+
+# timed_backstore NAME CFGSTRING SIZE TIMEOUT_S: like user_backstore, with
+# the LUN's cmd_time_out set before enable (the kernel takes it only while
+# the LUN is not exported, and the handler reads it at open).
+timed_backstore() {
+  local dir=$TARGET/core/user_1/$1
+  mkdir -p "$dir"
+  echo -n "dev_config=$2" > "$dir/control"
+  echo -n "dev_size=$3" > "$dir/control"
+  echo -n "hw_max_sectors=1024" > "$dir/control"
+  echo "$4" > "$dir/attrib/cmd_time_out"
+  echo 1 > "$dir/enable" || die "$VMTEST_NAME" "enabling user backstore $1 ($2) failed: see tcmu-runner.log"
+  echo "$dir"
+}
+
+# one_path_table FILE REGIONS PATH: every region on PATH.
+one_path_table() { printf '0:%x R1,%x\n' "$3" $(($2 - 1)) > "$1"; }
+
+# pattern_fill DEV BYTES: a non-zero pattern straight onto the RAM disk, so a
+# zero-fill of the LUN has something to overwrite.
+pattern_fill() {
+  dd if=/dev/zero bs=1M count=$(($2 >> 20)) status=none | tr '\0' '\245' |
+    dd of="$1" bs=1M iflag=fullblock oflag=direct status=none
+}
+
+# block_file FILE LABEL: 64 KiB of 16-byte lines "LABEL<line nr>" (no
+# endless producer: a pipe cut short fails under pipefail).
+block_file() {
+  awk -v l="$2" 'BEGIN { for (k = 0; k < 4096; k++) printf "%-10.10s%05d\n", l, k }' > "$1"
+}
+
+# marker_file N: 64 KiB naming marker N.
+marker_file() {
+  local f=$WORK/marker$1
+  [ -f "$f" ] || block_file "$f" "marker $1"
+  echo "$f"
+}
+
+# write_at DEV FILE OFFSET_BYTES: one O_DIRECT write, acknowledged or not.
+write_at() { dd if="$2" of="$1" bs=64k seek=$(($3 >> 16)) count=1 oflag=direct conv=notrunc status=none; }
+
+# holds_at DEV FILE OFFSET_BYTES: the LUN holds FILE's 64 KiB at OFFSET.
+holds_at() {
+  dd if="$1" bs=64k skip=$(($3 >> 16)) count=1 iflag=direct status=none | cmp -s - "$2"
+}
+
+# dm_writes NAME...: sectors written so far and I/Os in flight, summed over
+# the dm maps (fields 7 and 9 of /sys/block/dm-N/stat).
+dm_activity() {
+  local name sum=0 node
+  for name in "$@"; do
+    node=$(basename "$(readlink -f "/dev/mapper/$name")")
+    sum=$((sum + $(awk '{ print $7 * 1000 + $9 }' "/sys/block/$node/stat")))
+  done
+  echo "$sum"
+}
+
+# wait_paths_idle SECONDS NAME...: until the maps have written nothing and held
+# nothing in flight for 3 s (the handler's left-over work is done), at most
+# SECONDS; prints how long it waited.
+wait_paths_idle() {
+  local secs=$1 start now last quiet_since
+  shift
+  start=$(date +%s)
+  last=$(dm_activity "$@")
+  quiet_since=$start
+  while now=$(date +%s); [ $((now - start)) -lt "$secs" ]; do
+    sleep 1
+    local a
+    a=$(dm_activity "$@")
+    if [ "$a" != "$last" ]; then last=$a; quiet_since=$(date +%s); fi
+    [ $(($(date +%s) - quiet_since)) -lt 3 ] || break
+  done
+  echo $(($(date +%s) - start))
+}
+
+# unmap_descriptors DEV BLOCKS: sg_unmap's --lba/--num lists covering
+# [0, BLOCKS) within the LUN's Block Limits (largest count per descriptor,
+# most descriptors per command); prints "LBAS NUMS".
+unmap_descriptors() {
+  local dev=$1 blocks=$2 max_lbas max_desc lbas="" nums="" lba=0 n
+  max_lbas=$(sg_vpd -p bl "$dev" | awk -F: '/Maximum unmap LBA count/ { gsub(/ /, "", $2); print $2 }')
+  max_desc=$(sg_vpd -p bl "$dev" | awk -F: '/Maximum unmap block descriptor count/ { gsub(/ /, "", $2); print $2 }')
+  while [ "$lba" -lt "$blocks" ] && [ "$max_desc" -gt 0 ]; do
+    n=$((blocks - lba < max_lbas ? blocks - lba : max_lbas))
+    lbas+="${lbas:+,}$lba" nums+="${nums:+,}$n"
+    lba=$((lba + n)) max_desc=$((max_desc - 1))
+  done
+  echo "$lbas $nums"
+}
+
+# io_errors_in_dmesg DISK: kernel log lines of I/O errors on DISK (sdX).
+io_errors_in_dmesg() { dmesg | grep -E "(I/O error|critical|Buffer I/O).*\b$1\b" || true; }
