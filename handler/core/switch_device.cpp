@@ -143,16 +143,22 @@ SwitchDevice::~SwitchDevice() {
 
 IoStatus SwitchDevice::read(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
                             uint64_t len_bytes, Deadline deadline) noexcept {
-  return submit_split(IoOp::kRead, user, iov, iov_cnt, offset_bytes, len_bytes, 0, deadline);
+  return submit_split(IoOp::kRead, user, iov, iov_cnt, offset_bytes, len_bytes, 0, false, deadline);
 }
 
 IoStatus SwitchDevice::write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
                              uint64_t len_bytes, bool fua, Deadline deadline) noexcept {
-  return submit_split(IoOp::kWrite, user, iov, iov_cnt, offset_bytes, len_bytes, fua ? RWF_DSYNC : 0, deadline);
+  return submit_split(IoOp::kWrite, user, iov, iov_cnt, offset_bytes, len_bytes, fua ? RWF_DSYNC : 0, false,
+                      deadline);
 }
 
-IoStatus SwitchDevice::unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes, Deadline deadline) noexcept {
-  return submit_split(IoOp::kUnmap, user, nullptr, 0, offset_bytes, len_bytes, 0, deadline);
+IoStatus SwitchDevice::unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes, bool zeroes,
+                             Deadline deadline) noexcept {
+  return submit_split(IoOp::kUnmap, user, nullptr, 0, offset_bytes, len_bytes, 0, zeroes, deadline);
+}
+
+bool SwitchDevice::unmap_reads_zero() const {
+  return std::all_of(paths_.begin(), paths_.end(), [](const auto& p) { return p->deallocates_to_zero(); });
 }
 
 IoStatus SwitchDevice::flush(void* user) noexcept {
@@ -177,7 +183,8 @@ IoStatus SwitchDevice::flush(void* user) noexcept {
 }
 
 IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                                    uint64_t len_bytes, int rw_flags, Deadline deadline) noexcept {
+                                    uint64_t len_bytes, int rw_flags, bool unmap_zeroes,
+                                    Deadline deadline) noexcept {
   const uint64_t size = size_bytes_.load(std::memory_order_acquire);
   if (offset_bytes > size || len_bytes > size - offset_bytes) return IoStatus::kRange;
   Command* cmd = begin_command(user);
@@ -185,12 +192,11 @@ IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_
   if (op == IoOp::kRead || op == IoOp::kWrite) zero_copy_.count(iov, iov_cnt);
   cmd->op = op;
   cmd->rw_flags = rw_flags;
+  cmd->unmap_zeroes = unmap_zeroes;
   cmd->next_offset = offset_bytes;
   cmd->remaining = len_bytes;
   cmd->data = IovecCursor(iov, iov_cnt);
   cmd->deadline = deadline;
-  cmd->timed_out.store(false, std::memory_order_relaxed);
-  cmd->start_ms = monotonic_ms();
   cmd->first_offset = offset_bytes;
   cmd->total_len = len_bytes;
   // Reads do not wait: SCSI orders no commands the initiator has in flight
@@ -338,6 +344,14 @@ Command* SwitchDevice::begin_command(void* user) noexcept {
   }
   cmd->user = user;
   cmd->status.store(IoStatus::kOk, std::memory_order_relaxed);
+  // A recycled command may have failed with windows left: nothing of it may
+  // carry over into a flush.
+  cmd->op = IoOp::kFlush;
+  cmd->remaining = 0;
+  cmd->deadline = Deadline();
+  cmd->timed_out.store(false, std::memory_order_relaxed);
+  cmd->start_ms = monotonic_ms();
+  cmd->first_offset = cmd->total_len = 0;
   return cmd;
 }
 
@@ -467,10 +481,10 @@ void SwitchDevice::account(Path& path, const IoRequest& req) {
 
 void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
   Path& path = *paths_[req->path_nr];
-  if (req->op == IoOp::kUnmap && result == -EOPNOTSUPP && !req->zero_fill) {
-    // tcmu-runner 1.5.4 reports LBPRZ unconditionally (scsi.c: READ CAPACITY
-    // 16 byte 14 |= 0x40): unmapped blocks must read back as zeroes. A path
-    // that cannot deallocate (brd, devices without discard) writes zeroes.
+  if (req->op == IoOp::kUnmap && result == -EOPNOTSUPP && !req->zero_fill && req->cmd->unmap_zeroes) {
+    // The range must read back as zeroes (the LUN claims LBPRZ, or a WRITE
+    // SAME with UNMAP): a path that cannot deallocate (brd, devices without
+    // WRITE ZEROES) writes them, a window at a time, within the deadline.
     req->zero_fill = true;
     resubmit(req);
     return;

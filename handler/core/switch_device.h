@@ -74,6 +74,7 @@ struct Command {
   std::atomic<bool> timed_out{false};  // the deadline passed with work left: logged once, at the end
   uint64_t start_ms = 0;
   uint64_t first_offset = 0, total_len = 0;  // bytes, for the logs
+  bool unmap_zeroes = false;                  // kUnmap: the range must read back as zeroes
   iovec* iov_scratch = nullptr;  // room for the window's iovec slices
   size_t iov_capacity = 0;
   // What the next windows carry.
@@ -145,7 +146,13 @@ class SwitchDevice final : private IoCompletion {
   IoStatus write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
                  bool fua, Deadline deadline = {}) noexcept;
   IoStatus flush(void* user) noexcept;
-  IoStatus unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes, Deadline deadline = {}) noexcept;
+  // An UNMAP deallocates where the paths can. With `zeroes` the range must
+  // read back as zeroes afterwards (LBPRZ, WRITE SAME with UNMAP), and a path
+  // that cannot deallocate writes them; without, it keeps its data.
+  IoStatus unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes, bool zeroes = true,
+                 Deadline deadline = {}) noexcept;
+  // Every path leaves zeroes where it deallocates: what LBPRZ may claim.
+  bool unmap_reads_zero() const;
 
   // Control. Each validates everything first and changes nothing on error.
   // A new config may change the table and the default mapping only.
@@ -169,7 +176,7 @@ class SwitchDevice final : private IoCompletion {
   Status start();
 
   IoStatus submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                        uint64_t len_bytes, int rw_flags, Deadline deadline) noexcept;
+                        uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline) noexcept;
   IoStatus send_window(Command* cmd) noexcept;
   bool expired(Command* cmd) noexcept;
   void start_granted(RangeLock::Waiter* granted) noexcept;

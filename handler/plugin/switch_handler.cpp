@@ -23,12 +23,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "cdb_check.h"
 #include "deadline.h"
 #include "device_config.h"
 #include "device_object.h"
+#include "provisioning_pages.h"
 #include "switch_device.h"
 
 namespace {
@@ -219,8 +221,11 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
     }
     state->device = std::move(device).value();
     const uint64_t budget_ms = state->budget.budget_ms(dev, tcmu_switch::monotonic_ms());
-    tcmu_dev_info(dev, "commands stop issuing after %llu ms (cmd_time_out less a quarter; 0: never)\n",
-                  static_cast<unsigned long long>(budget_ms));
+    tcmu_dev_info(dev, "commands stop issuing after %llu ms (cmd_time_out less a quarter; 0: never); %s\n",
+                  static_cast<unsigned long long>(budget_ms),
+                  state->device->unmap_reads_zero()
+                      ? "LBPRZ: every path deallocates to zeroes"
+                      : "no LBPRZ: a path cannot deallocate to zeroes, UNMAP leaves its data there");
     state->control = tcmu_switch::control::export_device(tcmu_dev_get_uio_name(dev), *state->device, state->reporter);
     attach_zero_copy(dev, *state->device);
     state->reporter.report(LogLevel::kInfo, state->device->zero_copy().describe());
@@ -248,13 +253,35 @@ void switch_close(tcmu_device* dev) noexcept {
 // other status completes the command at once, which keeps this callout
 // synchronous (an async handle_cmd is broken in 1.5.4). It only refuses what
 // the runner's emulation would wrongly execute (cdb_check.h).
+// READ CAPACITY (16) and the Logical Block Provisioning VPD page, with LBPRZ
+// only when every path reads back zeroes after deallocating
+// (provisioning_pages.h); NOT_HANDLED for anything else. The runner has
+// reported any pending unit attention before it calls handle_cmd.
+int answer_provisioning(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
+  const bool lbprz = state_of(dev)->device->unmap_reads_zero();
+  tcmulib_cmd* lib = cmd->lib_cmd;
+  if (tcmu_switch::is_read_capacity_16(cdb)) {
+    auto data = tcmu_switch::read_capacity_16_data(tcmu_dev_get_num_lbas(dev), tcmu_dev_get_block_size(dev), lbprz);
+    tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, data.data(), data.size());  // up to the allocation length
+    return TCMU_STS_OK;
+  }
+  if (tcmu_switch::is_lbp_vpd_inquiry(cdb)) {
+    auto page = tcmu_switch::lbp_vpd_page(lbprz);
+    tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, page.data(), page.size());
+    return TCMU_STS_OK;
+  }
+  return TCMU_STS_NOT_HANDLED;
+}
+
 int switch_handle_cmd(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
   NoCancel no_cancel;  // the log may write()
   uint8_t* cdb = cmd->lib_cmd->cdb;
   // libtcmu copied exactly this many bytes from the ring and dropped the
   // commands whose length it could not tell (libtcmu.c:1139-1168).
   const int cdb_len = tcmu_cdb_get_length(cdb);
-  const tcmu_switch::CdbVerdict verdict = tcmu_switch::check_cdb({cdb, cdb_len > 0 ? static_cast<size_t>(cdb_len) : 0});
+  const std::span<const uint8_t> cdb_bytes{cdb, cdb_len > 0 ? static_cast<size_t>(cdb_len) : 0};
+  if (const int sts = answer_provisioning(dev, cmd, cdb_bytes); sts != TCMU_STS_NOT_HANDLED) return sts;
+  const tcmu_switch::CdbVerdict verdict = tcmu_switch::check_cdb(cdb_bytes);
   if (verdict.passes()) return TCMU_STS_NOT_HANDLED;
   tcmu_dev_dbg(dev, "opcode 0x%02x: %s is set: INVALID FIELD IN CDB\n", cdb[0], verdict.invalid_field);
   return TCMU_STS_INVALID_CDB;
@@ -318,7 +345,11 @@ int switch_flush(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
 int switch_unmap(tcmu_device* dev, tcmur_cmd* cmd, uint64_t off, uint64_t len) noexcept {
   NoCancel no_cancel;
   SwitchState& state = *state_of(dev);
-  return to_tcmu_status(state.device->unmap(cmd, off, len, deadline_for(dev, state, cmd, off)));
+  // The runner calls this for UNMAP and for WRITE SAME with UNMAP: the
+  // latter's blocks must read back as its data (zeroes), the former's only
+  // if the LUN claimed LBPRZ.
+  const bool zeroes = is_write_same(cmd) || state.device->unmap_reads_zero();
+  return to_tcmu_status(state.device->unmap(cmd, off, len, zeroes, deadline_for(dev, state, cmd, off)));
 }
 
 // ---- reconfig: the live reload channel ----------------------------------------------

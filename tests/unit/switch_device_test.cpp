@@ -434,7 +434,7 @@ TEST_P(SwitchDeviceTest, ACommandPastItsDeadlineIssuesNothing) {
   }
   EXPECT_TRUE(reporter_.saw("WRITE of LBA 128 + 512 blocks out of time: ran "));
   int token = 0;
-  ASSERT_EQ(device_->unmap(&token, 0, kRegionBytes, Deadline::at(1)), IoStatus::kOk);
+  ASSERT_EQ(device_->unmap(&token, 0, kRegionBytes, true, Deadline::at(1)), IoStatus::kOk);
   EXPECT_EQ(sink_.wait(&token), IoStatus::kWriteError);
   EXPECT_TRUE(reporter_.saw("UNMAP of LBA 0 + 128 blocks out of time"));
 }

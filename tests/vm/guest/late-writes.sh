@@ -92,5 +92,6 @@ unmap_descriptors() {
   echo "$lbas $nums"
 }
 
-# io_errors_in_dmesg DISK: kernel log lines of I/O errors on DISK (sdX).
-io_errors_in_dmesg() { dmesg | grep -E "(I/O error|critical|Buffer I/O).*\b$1\b" || true; }
+# io_errors_in DISK: the lines of stdin (kernel log) that report an I/O
+# error on DISK (sdX).
+io_errors_in() { grep -E "(I/O error|critical|Buffer I/O).*\b$1\b" || true; }
