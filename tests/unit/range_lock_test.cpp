@@ -111,9 +111,11 @@ TEST(RangeLock, ConcurrentHoldersNeverOverlap) {
     for (uint64_t b = w.begin; b < w.end; b++) owner[b].store(-1);
   };
   auto grant_all = [&](Waiter* g) {
-    for (; g != nullptr; g = g->next_granted) {
-      auto* s = reinterpret_cast<Slot*>(g);  // w is Slot's first member
+    while (g != nullptr) {
+      Waiter* next = g->next_granted;  // once told to go, g is its owner's again
+      auto* s = static_cast<Slot*>(g->owner);
       if (s->go.exchange(true)) granted_twice++;
+      g = next;
     }
   };
   std::vector<std::thread> threads;
@@ -121,6 +123,7 @@ TEST(RangeLock, ConcurrentHoldersNeverOverlap) {
     threads.emplace_back([&, t] {
       std::mt19937 rng(t);
       Slot slot;
+      slot.w.owner = &slot;
       for (int i = 0; i < kRounds; i++) {
         const uint64_t begin = rng() % kBlocks;
         const uint64_t end = begin + 1 + rng() % std::min<uint64_t>(3, kBlocks - begin);

@@ -19,13 +19,6 @@ timed_backstore() {
 # one_path_table FILE REGIONS PATH: every region on PATH.
 one_path_table() { printf '0:%x R1,%x\n' "$3" $(($2 - 1)) > "$1"; }
 
-# pattern_fill DEV BYTES: a non-zero pattern straight onto the RAM disk, so a
-# zero-fill of the LUN has something to overwrite.
-pattern_fill() {
-  dd if=/dev/zero bs=1M count=$(($2 >> 20)) status=none | tr '\0' '\245' |
-    dd of="$1" bs=1M iflag=fullblock oflag=direct status=none
-}
-
 # block_file FILE LABEL: 64 KiB of 16-byte lines "LABEL<line nr>" (no
 # endless producer: a pipe cut short fails under pipefail).
 block_file() {
@@ -77,19 +70,67 @@ wait_paths_idle() {
   echo $(($(date +%s) - start))
 }
 
-# unmap_descriptors DEV BLOCKS: sg_unmap's --lba/--num lists covering
-# [0, BLOCKS) within the LUN's Block Limits (largest count per descriptor,
-# most descriptors per command); prints "LBAS NUMS".
-unmap_descriptors() {
-  local dev=$1 blocks=$2 max_lbas max_desc lbas="" nums="" lba=0 n
+# unmap_all DEV BLOCKS: UNMAPs of [0, BLOCKS), each as large as the LUN's
+# Block Limits page allows (largest count per descriptor, most descriptors).
+unmap_all() {
+  local dev=$1 blocks=$2 max_lbas max_desc lba=0 n d lbas nums
   max_lbas=$(sg_vpd -p bl "$dev" | awk -F: '/Maximum unmap LBA count/ { gsub(/ /, "", $2); print $2 }')
   max_desc=$(sg_vpd -p bl "$dev" | awk -F: '/Maximum unmap block descriptor count/ { gsub(/ /, "", $2); print $2 }')
-  while [ "$lba" -lt "$blocks" ] && [ "$max_desc" -gt 0 ]; do
-    n=$((blocks - lba < max_lbas ? blocks - lba : max_lbas))
-    lbas+="${lbas:+,}$lba" nums+="${nums:+,}$n"
-    lba=$((lba + n)) max_desc=$((max_desc - 1))
+  log "Block Limits: $max_lbas blocks per UNMAP descriptor, $max_desc descriptors"
+  while [ "$lba" -lt "$blocks" ]; do
+    lbas="" nums=""
+    for ((d = 0; d < max_desc && lba < blocks; d++)); do
+      n=$((blocks - lba < max_lbas ? blocks - lba : max_lbas))
+      lbas+="${lbas:+,}$lba" nums+="${nums:+,}$n"
+      lba=$((lba + n))
+    done
+    sg_unmap --force --lba="$lbas" --num="$nums" "$dev" || return
   done
-  echo "$lbas $nums"
+}
+
+# set_timeout BACKSTORE_DIR SECONDS: unexports the LUN (the kernel takes
+# cmd_time_out only then), sets it, waits out the handler's once-a-second
+# reread and exports it again; prints the new /dev/sdX.
+set_timeout() {
+  remove_loop_lun "$1"
+  echo "$2" > "$1/attrib/cmd_time_out"
+  sleep 1.2
+  loop_lun "$1"
+}
+
+# write_same_then_markers DEV BYTES DIR: one process sends a WRITE SAME with
+# UNMAP of the whole LUN (zeroes) and, the moment it returns, writes marker
+# i (marker_file) over the last 64 KiB of each sixteenth of the LUN, where a
+# zero-fill running from the start arrives last. Success: the WRITE SAME
+# failed (timed out) and all 16 markers were acknowledged.
+write_same_then_markers() {
+  local i
+  for i in $(seq 0 15); do marker_file "$i" > /dev/null; done
+  python3 - "$1" "$2" "$WORK" << 'PYEOF'
+import mmap, os, subprocess, sys, time
+dev, size, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+bufs = []
+for i in range(16):
+    m = mmap.mmap(-1, 65536)  # page-aligned, as O_DIRECT wants
+    with open("%s/marker%d" % (work, i), "rb") as f:
+        m.write(f.read())
+    bufs.append(m)
+t0 = time.monotonic()
+ws = subprocess.run(["sg_write_same", "--16", "--unmap", "--lba=0", "--num=%d" % (size // 512), dev])
+t1 = time.monotonic()
+fd = os.open(dev, os.O_WRONLY | os.O_DIRECT)
+acked = 0
+for i, m in enumerate(bufs):
+    try:
+        os.pwrite(fd, m, (i + 1) * size // 16 - 65536)
+        acked += 1
+    except OSError as e:
+        print("marker %d: %s" % (i, e))
+os.close(fd)
+print("WRITE SAME with UNMAP of the whole LUN exited %d after %d ms; %d markers acknowledged in the next %d ms"
+      % (ws.returncode, (t1 - t0) * 1000, acked, (time.monotonic() - t1) * 1000))
+sys.exit(0 if ws.returncode != 0 and acked == 16 else 1)
+PYEOF
 }
 
 # io_errors_in DISK: the lines of stdin (kernel log) that report an I/O
