@@ -40,16 +40,21 @@ holds_at() {
   dd if="$1" bs=64k skip=$(($3 >> 16)) count=1 iflag=direct status=none | cmp -s - "$2"
 }
 
-# dm_writes NAME...: sectors written so far and I/Os in flight, summed over
-# the dm maps (fields 7 and 9 of /sys/block/dm-N/stat).
+# dm_activity NAME...: sectors written so far and I/Os in flight over the dm
+# maps (fields 7 and 9 of /sys/block/dm-N/stat), as one number that changes
+# whenever either does.
 dm_activity() {
   local name sum=0 node
   for name in "$@"; do
-    node=$(basename "$(readlink -f "/dev/mapper/$name")")
+    node=$(dm info -c --noheadings -o blkdevname "$name" | tr -d ' ')
     sum=$((sum + $(awk '{ print $7 * 1000 + $9 }' "/sys/block/$node/stat")))
   done
   echo "$sum"
 }
+
+# dm_slow NAME DEV MS: the path now reaches DEV through dm-delay, every I/O
+# MS ms late: a zero-fill then takes seconds, whatever the emulator's speed.
+dm_slow() { dm_swap "$1" "0 $(blockdev --getsz "$2") delay $2 0 $3"; }
 
 # wait_paths_idle SECONDS NAME...: until the maps have written nothing and held
 # nothing in flight for 3 s (the handler's left-over work is done), at most

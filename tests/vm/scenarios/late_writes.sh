@@ -4,11 +4,11 @@
 # dm-linear maps of one RAM disk (brd cannot deallocate), behind tcm_loop, in
 # one boot; cmd_time_out is changed between the checks (unexported):
 #  1. cmd_time_out 1 s: the whole LUN unmapped (UNMAP commands as large as
-#     the Block Limits page allows), then one WRITE SAME with UNMAP of the
-#     whole LUN, whose blocks must read back as zeroes, so a path that cannot
-#     deallocate writes them: it outlives the timeout. Right after it fails,
-#     16 64 KiB markers, each acknowledged; once the paths are idle, every
-#     marker must still be there.
+#     the Block Limits page allows); then, with every path 20 ms late per
+#     I/O (dm-delay), one WRITE SAME with UNMAP of the whole LUN, whose blocks
+#     must read back as zeroes, so a path that cannot deallocate writes them:
+#     it outlives the timeout. Right after it fails, 16 64 KiB markers, each
+#     acknowledged; once the paths are idle, every marker must still be there.
 #  2. cmd_time_out 3 s: a WRITE held in the handler past it (its path's dm
 #     map suspended); the table then moves the region to another path and
 #     newer data is written to the same blocks; after the resume the newer
@@ -44,9 +44,12 @@ t0=$(date +%s%N)
 unmap_rc=0
 unmap_all "$dev" "$blocks" || unmap_rc=$?
 log "the whole LUN unmapped: exit $unmap_rc after $((($(date +%s%N) - t0) / 1000000)) ms"
+load_modules dm_delay
+for p in 0 1 2; do dm_slow "${names[p]}" /dev/ram0 20; done
 check "16 markers written right after the WRITE SAME failed, each acknowledged" \
   write_same_then_markers "$dev" "$size" "$dir"
-log "paths idle after $(wait_paths_idle 180 "${names[@]}") s"
+log "paths idle after $(wait_paths_idle 240 "${names[@]}") s"
+for p in 0 1 2; do dm_heal "${names[p]}" /dev/ram0; done
 echo 3 > /proc/sys/vm/drop_caches
 kept=0
 for i in $(seq 0 15); do
