@@ -105,7 +105,7 @@ check "mkfs.ext4 (whole-LUN discard) on the 1 GiB LUN" mkfs.ext4 -q -F "$dev"
 log "mkfs.ext4 took $((($(date +%s%N) - t0) / 1000000)) ms"
 errors=$(dmesg | tail -n +$((dmesg_before + 1)) | io_errors_in "$disk")
 [ -z "$errors" ] || log "kernel log: $errors"
-check "no I/O error on $disk in the kernel log during mkfs.ext4" [ -z "$errors" ]
+check "no I/O error on $disk in the kernel log during blkdiscard and mkfs.ext4" [ -z "$errors" ]
 slowest=$(tail -n +$((log_before + 1)) "$RUNNER_LOG" | { grep -o 'ran [0-9]* ms' || true; } |
   awk '$2 > m { m = $2 } END { print m + 0 }')
 log "longest command during mkfs.ext4 the handler logged: $slowest ms (0: none over 1 s, the threshold it logs)"
