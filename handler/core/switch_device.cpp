@@ -406,6 +406,9 @@ void SwitchDevice::dispatch(uint32_t worker, IoRequest* list) noexcept {
     list->worker_nr = worker;
     if (mode_ == Mode::kPlacement && paths_[list->path_nr]->state() == PathState::kDisabled) {
       finish_piece(list, error_status(list->op));  // never serve a region from another path
+    } else if (list->op == IoOp::kUnmap && !list->cmd->unmap_zeroes &&
+               !paths_[list->path_nr]->deallocates_to_zero()) {
+      finish_piece(list, IoStatus::kOk);  // a hint the path cannot take (it answers EOPNOTSUPP) and no zeroes owed
     } else {
       list->next = send;
       send = list;
