@@ -9,7 +9,7 @@
 #     must read back as zeroes, so a path that cannot deallocate writes them:
 #     it outlives the timeout. Right after it fails, 16 64 KiB markers, each
 #     acknowledged; once the paths are idle, every marker must still be there.
-#  2. cmd_time_out 3 s: a WRITE held in the handler past it (its path's dm
+#  2. cmd_time_out 8 s (room for the newer write to wait out the resume on a loaded host): a WRITE held in the handler past it (its path's dm
 #     map suspended); the table then moves the region to another path and
 #     newer data is written to the same blocks; after the resume the newer
 #     data is what reads back.
@@ -58,8 +58,8 @@ for i in $(seq 0 15); do
 done
 log "markers surviving: $kept of 16"
 check "every acknowledged marker survives the timed-out WRITE SAME ($kept of 16)" [ "$kept" = 16 ]
-dev=$(set_timeout "$bs" 3)
-pass "the LUN again, cmd_time_out 3 s: $dev"
+dev=$(set_timeout "$bs" 8)
+pass "the LUN again, cmd_time_out 8 s: $dev"
 
 # ---- 2. a WRITE held past cmd_time_out must not land on newer data ------------
 one_path_table "$dir/p0.txt" "$regions" 0
