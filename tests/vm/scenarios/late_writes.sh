@@ -9,10 +9,11 @@
 #     must read back as zeroes, so a path that cannot deallocate writes them:
 #     it outlives the timeout. Right after it fails, 16 64 KiB markers, each
 #     acknowledged; once the paths are idle, every marker must still be there.
-#  2. cmd_time_out 8 s (room for the newer write to wait out the resume on a loaded host): a WRITE held in the handler past it (its path's dm
+#  2. cmd_time_out 8 s: a WRITE held in the handler past it (its path's dm
 #     map suspended); the table then moves the region to another path and
 #     newer data is written to the same blocks; after the resume the newer
-#     data is what reads back.
+#     data is what reads back. (8 s leaves the newer write, which waits for
+#     the held one, room for the resume on a loaded host.)
 #  3. cmd_time_out 30 s (the default): blkdiscard of the whole LUN, timed,
 #     then mkfs.ext4 (whole-LUN discard): no I/O error in the kernel log
 #     meanwhile; the longest command the handler logged (it logs those over
