@@ -173,11 +173,11 @@ Status check_block_geometry(const DeviceConfig& config, uint32_t block_size) {
 
 // The runner's chunk size and the largest UNMAP descriptor it accepts
 // (MAXIMUM UNMAP LBA COUNT, tcmur_cmd_handler.c:416). An unmap moves no data,
-// but where a path cannot deallocate the device writes zeroes (the runner
-// claims LBPRZ), at the speed of the slowest path: 64 MiB is under a second
-// on a disk and a few seconds on a RAM disk under emulation, well inside the
-// 30 s cmd_time_out, where 1 GiB was not. Linux splits a discard into
-// commands of this size.
+// but where zeroes are owed (LBPRZ, WRITE SAME with UNMAP) and a path cannot
+// deallocate, the device writes them, at the speed of the slowest path:
+// 64 MiB is under a second on a disk and a few seconds on a RAM disk under
+// emulation, well inside the 30 s cmd_time_out, where 1 GiB was not. Linux
+// splits a discard into commands of this size.
 constexpr uint64_t kMaxUnmapBytes = uint64_t{64} << 20;
 
 // The device splits every UNMAP at region boundaries itself, so the runner
