@@ -4,10 +4,12 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 namespace tcmu_switch {
 namespace {
@@ -15,6 +17,18 @@ namespace {
 std::string errno_text(int err) { return std::strerror(err); }
 
 uint64_t load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
+
+// The block device's WRITE ZEROES limit from sysfs (its own queue, or its
+// disk's for a partition); 0 when it has none or sysfs cannot tell.
+uint64_t write_zeroes_max_bytes(dev_t dev) {
+  const std::string base = "/sys/dev/block/" + std::to_string(major(dev)) + ":" + std::to_string(minor(dev));
+  for (const char* queue : {"/queue", "/../queue"}) {
+    std::ifstream in(base + queue + "/write_zeroes_max_bytes");
+    uint64_t bytes = 0;
+    if (in >> bytes) return bytes;
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -48,8 +62,10 @@ Result<std::unique_ptr<Path>> Path::open(const PathConfig& config, uint32_t path
   if (S_ISBLK(st.st_mode)) {
     if (ioctl(path->fd_, BLKGETSIZE64, &path->size_bytes_) != 0)
       return Status::error(what + ": BLKGETSIZE64: " + errno_text(errno));
+    path->deallocates_to_zero_ = write_zeroes_max_bytes(st.st_rdev) > 0;
   } else if (S_ISREG(st.st_mode)) {
     path->size_bytes_ = static_cast<uint64_t>(st.st_size);
+    path->deallocates_to_zero_ = true;  // holes read as zeroes
   } else {
     return Status::error(what + " is neither a block device nor a regular file");
   }

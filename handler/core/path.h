@@ -43,6 +43,11 @@ class Path {
   // Same file without O_DIRECT: for buffers O_DIRECT cannot pin (EFAULT).
   int buffered_fd() const { return buffered_fd_; }
   bool direct() const { return direct_; }
+  // Deallocating a range (fallocate PUNCH_HOLE) works and leaves zeroes: a
+  // regular file, or a block device that takes WRITE ZEROES (the kernel
+  // answers PUNCH_HOLE on a block device with it, and with EOPNOTSUPP where
+  // it has none, as on brd).
+  bool deallocates_to_zero() const { return deallocates_to_zero_; }
   uint64_t size_bytes() const { return size_bytes_; }
   // Checks the path still holds offset + lun_bytes (a resize).
   Status check_capacity(uint64_t lun_bytes) const;
@@ -71,6 +76,7 @@ class Path {
   int fd_ = -1;
   int buffered_fd_ = -1;
   bool direct_ = false;
+  bool deallocates_to_zero_ = false;
   uint64_t size_bytes_ = 0;
   std::atomic<PathState> state_{PathState::kHealthy};
   Counters counters_;

@@ -20,6 +20,19 @@ constexpr size_t kCommandsPerQueueSlot = 2;  // UNMAP descriptors arrive as extr
 constexpr size_t kMaxPiecePool = 65536;
 constexpr size_t kPageBytes = 4096;
 constexpr size_t kProbeBytes = 4096;
+// Commands that take longer are logged with their range and time: the
+// figures to hold against cmd_time_out.
+constexpr uint64_t kSlowCommandMs = 1000;
+
+const char* op_name(IoOp op) {
+  switch (op) {
+    case IoOp::kRead: return "READ";
+    case IoOp::kWrite: return "WRITE";
+    case IoOp::kFlush: return "SYNCHRONIZE CACHE";
+    case IoOp::kUnmap: return "UNMAP";
+  }
+  return "?";
+}
 
 Result<std::unique_ptr<RegionTable>> load_table(const DeviceConfig& config, uint64_t size_bytes) {
   const TableGeometry geometry = config.geometry(size_bytes);
@@ -82,6 +95,8 @@ Status SwitchDevice::start() {
   commands_ = std::make_unique<FixedPool<Command>>(nr_commands, [&](Command& c, size_t i) {
     c.iov_scratch = &iov_arena_[i * iov_per_command];
     c.iov_capacity = iov_per_command;
+    c.device = this;
+    c.range.owner = &c;
   });
   pieces_ = std::make_unique<FixedPool<IoRequest>>(nr_pieces);
 
@@ -115,17 +130,23 @@ SwitchDevice::~SwitchDevice() {
 // ---- data path ----------------------------------------------------------
 
 IoStatus SwitchDevice::read(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                            uint64_t len_bytes) noexcept {
-  return submit_split(IoOp::kRead, user, iov, iov_cnt, offset_bytes, len_bytes, 0);
+                            uint64_t len_bytes, Deadline deadline) noexcept {
+  return submit_split(IoOp::kRead, user, iov, iov_cnt, offset_bytes, len_bytes, 0, false, deadline);
 }
 
 IoStatus SwitchDevice::write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                             uint64_t len_bytes, bool fua) noexcept {
-  return submit_split(IoOp::kWrite, user, iov, iov_cnt, offset_bytes, len_bytes, fua ? RWF_DSYNC : 0);
+                             uint64_t len_bytes, bool fua, Deadline deadline) noexcept {
+  return submit_split(IoOp::kWrite, user, iov, iov_cnt, offset_bytes, len_bytes, fua ? RWF_DSYNC : 0, false,
+                      deadline);
 }
 
-IoStatus SwitchDevice::unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes) noexcept {
-  return submit_split(IoOp::kUnmap, user, nullptr, 0, offset_bytes, len_bytes, 0);
+IoStatus SwitchDevice::unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes, bool zeroes,
+                             Deadline deadline) noexcept {
+  return submit_split(IoOp::kUnmap, user, nullptr, 0, offset_bytes, len_bytes, 0, zeroes, deadline);
+}
+
+bool SwitchDevice::unmap_reads_zero() const {
+  return std::all_of(paths_.begin(), paths_.end(), [](const auto& p) { return p->deallocates_to_zero(); });
 }
 
 IoStatus SwitchDevice::flush(void* user) noexcept {
@@ -150,7 +171,8 @@ IoStatus SwitchDevice::flush(void* user) noexcept {
 }
 
 IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                                    uint64_t len_bytes, int rw_flags) noexcept {
+                                    uint64_t len_bytes, int rw_flags, bool unmap_zeroes,
+                                    Deadline deadline) noexcept {
   const uint64_t size = size_bytes_.load(std::memory_order_acquire);
   if (offset_bytes > size || len_bytes > size - offset_bytes) return IoStatus::kRange;
   Command* cmd = begin_command(user);
@@ -158,15 +180,105 @@ IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_
   if (op == IoOp::kRead || op == IoOp::kWrite) zero_copy_.count(iov, iov_cnt);
   cmd->op = op;
   cmd->rw_flags = rw_flags;
+  cmd->unmap_zeroes = unmap_zeroes;
   cmd->next_offset = offset_bytes;
   cmd->remaining = len_bytes;
   cmd->data = IovecCursor(iov, iov_cnt);
+  cmd->deadline = deadline;
+  cmd->first_offset = offset_bytes;
+  cmd->total_len = len_bytes;
+  // Reads do not wait: SCSI orders no commands the initiator has in flight
+  // together, and a read changes nothing a later command could lose. Only
+  // what changes data is held back behind what overlaps it.
+  cmd->ordered = limits_.order_writes && op != IoOp::kRead && len_bytes > 0;
+  if (cmd->ordered && !ranges_.acquire(cmd->range, offset_bytes, offset_bytes + len_bytes))
+    return IoStatus::kOk;  // start_command() runs it once the range is free
+  if (expired(cmd)) {      // the runner held it past its time: log it and fail it
+    finish_command(cmd, error_status(op));
+    return IoStatus::kOk;
+  }
   if (const IoStatus s = send_window(cmd); s != IoStatus::kOk) {
+    RangeLock::Waiter* granted = release_range(cmd);
     commands_->release(cmd);
+    start_granted(granted);
     return s;
   }
   put_command(cmd);  // drop the submission guard; the last reference sends the next window
   return IoStatus::kOk;
+}
+
+// A command that waited for its range starts on the thread that freed it.
+void SwitchDevice::start_command(Command* cmd) noexcept {
+  const IoStatus s = expired(cmd) ? error_status(cmd->op) : send_window(cmd);
+  if (s != IoStatus::kOk) {
+    finish_command(cmd, s);
+    return;
+  }
+  put_command(cmd);
+}
+
+// Starts the commands a release granted, in order. A loop per thread, not a
+// recursion: a granted command the paths finish at once releases its range
+// on this same thread and grants the next, and a queue of writes to one
+// block would otherwise nest a call chain per command.
+void SwitchDevice::start_granted(RangeLock::Waiter* granted) noexcept {
+  thread_local RangeLock::Waiter* queue_head = nullptr;
+  thread_local RangeLock::Waiter* queue_tail = nullptr;
+  thread_local bool starting = false;
+  if (granted == nullptr) return;
+  (queue_tail != nullptr ? queue_tail->next_granted : queue_head) = granted;
+  for (queue_tail = granted; queue_tail->next_granted != nullptr; queue_tail = queue_tail->next_granted) {
+  }
+  if (starting) return;  // an outer frame on this thread is draining the queue
+  starting = true;
+  while (queue_head != nullptr) {
+    RangeLock::Waiter* w = queue_head;
+    queue_head = w->next_granted;
+    if (queue_head == nullptr) queue_tail = nullptr;
+    auto* cmd = static_cast<Command*>(w->owner);
+    cmd->device->start_command(cmd);
+  }
+  starting = false;
+}
+
+RangeLock::Waiter* SwitchDevice::release_range(Command* cmd) noexcept {
+  if (!cmd->ordered) return nullptr;
+  cmd->ordered = false;
+  return ranges_.release(cmd->range);
+}
+
+// True once the command's deadline has passed: nothing more may be issued
+// for it. Pieces already issued cannot be recalled; its range stays held
+// until they are back.
+bool SwitchDevice::expired(Command* cmd) noexcept {
+  if (!cmd->deadline.passed(monotonic_ms())) return false;
+  cmd->timed_out.store(true, std::memory_order_relaxed);
+  return true;
+}
+
+std::string SwitchDevice::describe(const Command& cmd) const {
+  const uint64_t block = std::max<uint32_t>(limits_.block_bytes, 1);
+  return std::string(op_name(cmd.op)) + " of LBA " + std::to_string(cmd.first_offset / block) + " + " +
+         std::to_string(cmd.total_len / block) + " blocks";
+}
+
+// Ends the command exactly once: logs it if it ran out of time or long,
+// frees its range (starting whoever waited for it) and reports to the sink.
+void SwitchDevice::finish_command(Command* cmd, IoStatus status) noexcept {
+  const uint64_t ran_ms = monotonic_ms() - cmd->start_ms;
+  if (cmd->timed_out.load(std::memory_order_relaxed)) {
+    reporter_.report(LogLevel::kError, describe(*cmd) + " out of time: ran " + std::to_string(ran_ms) +
+                                           " ms, deadline " + std::to_string(cmd->deadline.at_ms() - cmd->start_ms) +
+                                           " ms; " + std::to_string(cmd->remaining) +
+                                           " bytes never issued, failed back once its issued pieces were done");
+  } else if (ran_ms >= kSlowCommandMs) {
+    reporter_.report(LogLevel::kWarning, describe(*cmd) + " ran " + std::to_string(ran_ms) + " ms");
+  }
+  RangeLock::Waiter* granted = release_range(cmd);
+  void* user = cmd->user;
+  commands_->release(cmd);
+  sink_.command_done(user, status);
+  start_granted(granted);
 }
 
 // Splits the command's next window at regions and sends the pieces, keeping
@@ -220,6 +332,14 @@ Command* SwitchDevice::begin_command(void* user) noexcept {
   }
   cmd->user = user;
   cmd->status.store(IoStatus::kOk, std::memory_order_relaxed);
+  // A recycled command may have failed with windows left: nothing of it may
+  // carry over into a flush.
+  cmd->op = IoOp::kFlush;
+  cmd->remaining = 0;
+  cmd->deadline = Deadline();
+  cmd->timed_out.store(false, std::memory_order_relaxed);
+  cmd->start_ms = monotonic_ms();
+  cmd->first_offset = cmd->total_len = 0;
   return cmd;
 }
 
@@ -274,6 +394,9 @@ void SwitchDevice::dispatch(uint32_t worker, IoRequest* list) noexcept {
     list->worker_nr = worker;
     if (mode_ == Mode::kPlacement && paths_[list->path_nr]->state() == PathState::kDisabled) {
       finish_piece(list, error_status(list->op));  // never serve a region from another path
+    } else if (list->op == IoOp::kUnmap && !list->cmd->unmap_zeroes &&
+               !paths_[list->path_nr]->deallocates_to_zero()) {
+      finish_piece(list, IoStatus::kOk);  // a hint the path cannot take (it answers EOPNOTSUPP) and no zeroes owed
     } else {
       list->next = send;
       send = list;
@@ -283,7 +406,13 @@ void SwitchDevice::dispatch(uint32_t worker, IoRequest* list) noexcept {
   if (send != nullptr) engine_->submit(worker, send);
 }
 
+// A piece sent again (zero-fill, bounce buffer, another path) is new work:
+// none once the command is out of time.
 void SwitchDevice::resubmit(IoRequest* req) noexcept {
+  if (expired(req->cmd)) {
+    finish_piece(req, error_status(req->op));
+    return;
+  }
   req->next = nullptr;
   engine_->submit(req->worker_nr, req);
 }
@@ -308,12 +437,10 @@ void SwitchDevice::put_command(Command* cmd) noexcept {
     // initiator sends it again whole, and rewriting or rereading the windows
     // already done changes nothing.
     if (status == IoStatus::kOk && cmd->remaining > 0) {
-      status = send_window(cmd);
+      status = expired(cmd) ? error_status(cmd->op) : send_window(cmd);
       if (status == IoStatus::kOk) continue;
     }
-    void* user = cmd->user;
-    commands_->release(cmd);
-    sink_.command_done(user, status);
+    finish_command(cmd, status);
     return;
   }
 }
@@ -345,10 +472,10 @@ void SwitchDevice::account(Path& path, const IoRequest& req) {
 
 void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
   Path& path = *paths_[req->path_nr];
-  if (req->op == IoOp::kUnmap && result == -EOPNOTSUPP && !req->zero_fill) {
-    // tcmu-runner 1.5.4 reports LBPRZ unconditionally (scsi.c: READ CAPACITY
-    // 16 byte 14 |= 0x40): unmapped blocks must read back as zeroes. A path
-    // that cannot deallocate (brd, devices without discard) writes zeroes.
+  if (req->op == IoOp::kUnmap && result == -EOPNOTSUPP && !req->zero_fill && req->cmd->unmap_zeroes) {
+    // The range must read back as zeroes (the LUN claims LBPRZ, or a WRITE
+    // SAME with UNMAP): a path that cannot deallocate (brd, devices without
+    // WRITE ZEROES) writes them, a window at a time, within the deadline.
     req->zero_fill = true;
     resubmit(req);
     return;

@@ -23,12 +23,14 @@
 #include <thread>
 #include <vector>
 
+#include "deadline.h"
 #include "device_config.h"
 #include "fixed_pool.h"
 #include "io_engine.h"
 #include "io_request.h"
 #include "io_split.h"
 #include "path.h"
+#include "range_lock.h"
 #include "region_table.h"
 #include "reporter.h"
 #include "status.h"
@@ -54,6 +56,8 @@ class CommandSink {
   virtual void command_done(void* user, IoStatus status) noexcept = 0;
 };
 
+class SwitchDevice;
+
 // A command goes to the paths in windows of at most the kernel's largest
 // transfer, one after the other: a LUN can be sent more (LIO does not hold
 // iSCSI initiators to the Block Limits page, and the runner hands over whole
@@ -62,6 +66,14 @@ struct Command {
   std::atomic<uint32_t> pending{0};  // pieces of the window not yet finished, + 1 while submitting
   std::atomic<IoStatus> status{IoStatus::kOk};
   void* user = nullptr;
+  SwitchDevice* device = nullptr;
+  RangeLock::Waiter range;  // owner: this command
+  bool ordered = false;     // holds (or waits for) `range` in the device's RangeLock
+  Deadline deadline;
+  std::atomic<bool> timed_out{false};  // the deadline passed with work left: logged once, at the end
+  uint64_t start_ms = 0;
+  uint64_t first_offset = 0, total_len = 0;  // bytes, for the logs
+  bool unmap_zeroes = false;                  // kUnmap: the range must read back as zeroes
   iovec* iov_scratch = nullptr;  // room for the window's iovec slices
   size_t iov_capacity = 0;
   // What the next windows carry.
@@ -76,6 +88,10 @@ struct DeviceLimits {
   uint64_t size_bytes = 0;
   uint64_t max_xfer_bytes = 1 << 20;  // largest command the kernel sends
   uint32_t queue_depth = 128;         // commands in flight (LIO's hw_queue_depth)
+  uint32_t block_bytes = 512;         // the LUN's logical block, for LBAs in the logs
+  // Write-class commands wait for overlapping ones still in flight (RangeLock).
+  // Off only to measure what the ordering costs.
+  bool order_writes = true;
 };
 
 struct PathReport {
@@ -117,12 +133,25 @@ class SwitchDevice final : private IoCompletion {
   SwitchDevice& operator=(const SwitchDevice&) = delete;
 
   // The data path: anything but kOk means nothing was queued and the caller
-  // completes the command itself with that status.
-  IoStatus read(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes) noexcept;
+  // completes the command itself with that status. Past its deadline a
+  // command issues nothing more and ends with a read or write error once its
+  // issued pieces are back. Writes and unmaps first wait for every earlier
+  // overlapping one still in flight; reads do not wait (see switch_device.cpp).
+  // The iovec array must stay valid until the command completes (tcmu-runner
+  // keeps it in the command): later windows, and a command that waited for
+  // its range, read it then.
+  IoStatus read(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
+                Deadline deadline = {}) noexcept;
   IoStatus write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
-                 bool fua) noexcept;
+                 bool fua, Deadline deadline = {}) noexcept;
   IoStatus flush(void* user) noexcept;
-  IoStatus unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes) noexcept;
+  // An UNMAP deallocates where the paths can. With `zeroes` the range must
+  // read back as zeroes afterwards (LBPRZ, WRITE SAME with UNMAP), and a path
+  // that cannot deallocate writes them; without, it keeps its data.
+  IoStatus unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes, bool zeroes = true,
+                 Deadline deadline = {}) noexcept;
+  // Every path leaves zeroes where it deallocates: what LBPRZ may claim.
+  bool unmap_reads_zero() const;
 
   // Control. Each validates everything first and changes nothing on error.
   // A new config may change the table and the default mapping only.
@@ -146,8 +175,14 @@ class SwitchDevice final : private IoCompletion {
   Status start();
 
   IoStatus submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                        uint64_t len_bytes, int rw_flags) noexcept;
+                        uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline) noexcept;
   IoStatus send_window(Command* cmd) noexcept;
+  bool expired(Command* cmd) noexcept;
+  void start_granted(RangeLock::Waiter* granted) noexcept;
+  void start_command(Command* cmd) noexcept;
+  void finish_command(Command* cmd, IoStatus status) noexcept;
+  RangeLock::Waiter* release_range(Command* cmd) noexcept;
+  std::string describe(const Command& cmd) const;
   Command* begin_command(void* user) noexcept;
   bool acquire_pieces(uint64_t nr, IoRequest** list) noexcept;
   void release_pieces(IoRequest* list) noexcept;
@@ -181,6 +216,7 @@ class SwitchDevice final : private IoCompletion {
   std::unique_ptr<iovec[]> iov_arena_;
   std::unique_ptr<FixedPool<Command>> commands_;
   std::unique_ptr<FixedPool<IoRequest>> pieces_;
+  RangeLock ranges_;
   std::unique_ptr<IoEngine> engine_;
   std::atomic<uint32_t> next_worker_{0};
   std::atomic<uint64_t> busy_{0};

@@ -18,15 +18,19 @@
 
 #include "tcmu_api.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "cdb_check.h"
+#include "deadline.h"
 #include "device_config.h"
 #include "device_object.h"
+#include "provisioning_pages.h"
 #include "switch_device.h"
 
 namespace {
@@ -78,10 +82,39 @@ class TcmuSink final : public tcmu_switch::CommandSink {
   tcmu_device* dev_;
 };
 
+// The LUN's cmd_time_out, read from configfs at open and again at most once a
+// second from the command thread: the kernel lets it change only while the
+// LUN is not exported, and the handler hears of no such change.
+class CommandBudget {
+ public:
+  uint64_t budget_ms(tcmu_device* dev, uint64_t now_ms) noexcept {
+    if (now_ms - read_ms_.load(std::memory_order_relaxed) >= kRereadMs) {
+      read_ms_.store(now_ms, std::memory_order_relaxed);
+      const int seconds = tcmu_cfgfs_dev_get_attr_int(dev, "cmd_time_out");
+      // 0 turns the kernel's timeout off; an unreadable value leaves the last one.
+      if (seconds >= 0)
+        budget_ms_.store(seconds == 0 ? 0 : tcmu_switch::command_budget_ms(uint64_t{1000} * seconds),
+                         std::memory_order_relaxed);
+    }
+    return budget_ms_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  static constexpr uint64_t kRereadMs = 1000;
+  std::atomic<uint64_t> read_ms_{0};
+  std::atomic<uint64_t> budget_ms_{0};
+};
+
 struct SwitchState {
-  explicit SwitchState(tcmu_device* dev) : reporter(dev), sink(dev) {}
+  explicit SwitchState(tcmu_device* dev)
+      : reporter(dev), sink(dev), write_same_start_ms(new std::atomic<uint64_t>[kNrCmdIds]) {}
+  // The kernel numbers the commands in its ring with 16 bits.
+  static constexpr size_t kNrCmdIds = 65536;
   TcmuReporter reporter;
   TcmuSink sink;
+  CommandBudget budget;
+  // When each WRITE SAME the runner emulates (one write() per MiB) began.
+  std::unique_ptr<std::atomic<uint64_t>[]> write_same_start_ms;
   std::unique_ptr<tcmu_switch::SwitchDevice> device;
   std::unique_ptr<tcmu_switch::control::DeviceObject> control;  // null without a system bus; goes before device
 };
@@ -138,11 +171,14 @@ Status check_block_geometry(const DeviceConfig& config, uint32_t block_size) {
   return {};
 }
 
-// An unmap moves no data, so it need not fit the transfer limit (the device
-// works through long commands in windows). This is the runner's chunk size
-// and the largest UNMAP descriptor it accepts (MAXIMUM UNMAP LBA COUNT,
-// tcmur_cmd_handler.c:416): 1 GiB makes few chunks of a large unmap.
-constexpr uint64_t kMaxUnmapBytes = uint64_t{1} << 30;
+// The runner's chunk size and the largest UNMAP descriptor it accepts
+// (MAXIMUM UNMAP LBA COUNT, tcmur_cmd_handler.c:416). An unmap moves no data,
+// but where zeroes are owed (LBPRZ, WRITE SAME with UNMAP) and a path cannot
+// deallocate, the device writes them, at the speed of the slowest path:
+// 64 MiB is under a second on a disk and a few seconds on a RAM disk under
+// emulation, well inside the 30 s cmd_time_out, where 1 GiB was not. Linux
+// splits a discard into commands of this size.
+constexpr uint64_t kMaxUnmapBytes = uint64_t{64} << 20;
 
 // The device splits every UNMAP at region boundaries itself, so the runner
 // hands over each UNMAP descriptor and each WRITE SAME with UNMAP whole, in
@@ -177,12 +213,19 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
     tcmu_switch::DeviceLimits limits;
     limits.size_bytes = tcmu_dev_get_num_lbas(dev) * block_size;
     limits.max_xfer_bytes = uint64_t{tcmu_dev_get_max_xfer_len(dev)} * block_size;
+    limits.block_bytes = block_size;
     auto device = tcmu_switch::SwitchDevice::open(config.value(), limits, state->sink, state->reporter);
     if (!device.ok()) {
       tcmu_dev_err(dev, "%s\n", device.status().message().c_str());
       return -EINVAL;
     }
     state->device = std::move(device).value();
+    const uint64_t budget_ms = state->budget.budget_ms(dev, tcmu_switch::monotonic_ms());
+    tcmu_dev_info(dev, "commands stop issuing after %llu ms (cmd_time_out less a quarter; 0: never); %s\n",
+                  static_cast<unsigned long long>(budget_ms),
+                  state->device->unmap_reads_zero()
+                      ? "LBPRZ: every path deallocates to zeroes"
+                      : "no LBPRZ: a path cannot deallocate to zeroes, UNMAP leaves its data there");
     state->control = tcmu_switch::control::export_device(tcmu_dev_get_uio_name(dev), *state->device, state->reporter);
     attach_zero_copy(dev, *state->device);
     state->reporter.report(LogLevel::kInfo, state->device->zero_copy().describe());
@@ -210,13 +253,35 @@ void switch_close(tcmu_device* dev) noexcept {
 // other status completes the command at once, which keeps this callout
 // synchronous (an async handle_cmd is broken in 1.5.4). It only refuses what
 // the runner's emulation would wrongly execute (cdb_check.h).
+// READ CAPACITY (16) and the Logical Block Provisioning VPD page, with LBPRZ
+// only when every path reads back zeroes after deallocating
+// (provisioning_pages.h); NOT_HANDLED for anything else. The runner has
+// reported any pending unit attention before it calls handle_cmd.
+int answer_provisioning(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
+  const bool lbprz = state_of(dev)->device->unmap_reads_zero();
+  tcmulib_cmd* lib = cmd->lib_cmd;
+  if (tcmu_switch::is_read_capacity_16(cdb)) {
+    auto data = tcmu_switch::read_capacity_16_data(tcmu_dev_get_num_lbas(dev), tcmu_dev_get_block_size(dev), lbprz);
+    tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, data.data(), data.size());  // up to the allocation length
+    return TCMU_STS_OK;
+  }
+  if (tcmu_switch::is_lbp_vpd_inquiry(cdb)) {
+    auto page = tcmu_switch::lbp_vpd_page(lbprz);
+    tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, page.data(), page.size());
+    return TCMU_STS_OK;
+  }
+  return TCMU_STS_NOT_HANDLED;
+}
+
 int switch_handle_cmd(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
   NoCancel no_cancel;  // the log may write()
   uint8_t* cdb = cmd->lib_cmd->cdb;
   // libtcmu copied exactly this many bytes from the ring and dropped the
   // commands whose length it could not tell (libtcmu.c:1139-1168).
   const int cdb_len = tcmu_cdb_get_length(cdb);
-  const tcmu_switch::CdbVerdict verdict = tcmu_switch::check_cdb({cdb, cdb_len > 0 ? static_cast<size_t>(cdb_len) : 0});
+  const std::span<const uint8_t> cdb_bytes{cdb, cdb_len > 0 ? static_cast<size_t>(cdb_len) : 0};
+  if (const int sts = answer_provisioning(dev, cmd, cdb_bytes); sts != TCMU_STS_NOT_HANDLED) return sts;
+  const tcmu_switch::CdbVerdict verdict = tcmu_switch::check_cdb(cdb_bytes);
   if (verdict.passes()) return TCMU_STS_NOT_HANDLED;
   tcmu_dev_dbg(dev, "opcode 0x%02x: %s is set: INVALID FIELD IN CDB\n", cdb[0], verdict.invalid_field);
   return TCMU_STS_INVALID_CDB;
@@ -231,16 +296,45 @@ bool has_fua(const tcmur_cmd* cmd) {
   return write_10_12_16 && (cdb[1] & 0x08) != 0;
 }
 
+bool is_write_same(const tcmur_cmd* cmd) {
+  const uint8_t opcode = cmd->lib_cmd->cdb[0];
+  return opcode == WRITE_SAME || opcode == WRITE_SAME_16;
+}
+
+// When the command must stop issuing work: its share of cmd_time_out from
+// now. The runner emulates WRITE SAME with one write() after another, each
+// sent when the last completes; their budget is the command's, counted from
+// its first write (the one at the CDB's LBA).
+tcmu_switch::Deadline deadline_for(tcmu_device* dev, SwitchState& state, const tcmur_cmd* cmd, uint64_t off) {
+  const uint64_t now_ms = tcmu_switch::monotonic_ms();
+  const uint64_t budget_ms = state.budget.budget_ms(dev, now_ms);
+  if (budget_ms == 0) return {};
+  uint64_t start_ms = now_ms;
+  if (is_write_same(cmd)) {
+    std::atomic<uint64_t>& first = state.write_same_start_ms[cmd->lib_cmd->cmd_id];
+    if (off == tcmu_cdb_get_lba(cmd->lib_cmd->cdb) * tcmu_dev_get_block_size(dev)) {
+      first.store(now_ms, std::memory_order_relaxed);
+    } else {
+      start_ms = first.load(std::memory_order_relaxed);
+    }
+  }
+  return tcmu_switch::Deadline::after(start_ms, budget_ms);
+}
+
 int switch_read(tcmu_device* dev, tcmur_cmd* cmd, iovec* iov, size_t iov_cnt, size_t len, off_t off) noexcept {
   NoCancel no_cancel;
+  SwitchState& state = *state_of(dev);
+  const auto offset = static_cast<uint64_t>(off);
   // OK means queued: the runner then waits for tcmur_cmd_complete().
-  return to_tcmu_status(state_of(dev)->device->read(cmd, iov, iov_cnt, static_cast<uint64_t>(off), len));
+  return to_tcmu_status(state.device->read(cmd, iov, iov_cnt, offset, len, deadline_for(dev, state, cmd, offset)));
 }
 
 int switch_write(tcmu_device* dev, tcmur_cmd* cmd, iovec* iov, size_t iov_cnt, size_t len, off_t off) noexcept {
   NoCancel no_cancel;
-  return to_tcmu_status(
-      state_of(dev)->device->write(cmd, iov, iov_cnt, static_cast<uint64_t>(off), len, has_fua(cmd)));
+  SwitchState& state = *state_of(dev);
+  const auto offset = static_cast<uint64_t>(off);
+  return to_tcmu_status(state.device->write(cmd, iov, iov_cnt, offset, len, has_fua(cmd),
+                                            deadline_for(dev, state, cmd, offset)));
 }
 
 int switch_flush(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
@@ -250,7 +344,12 @@ int switch_flush(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
 
 int switch_unmap(tcmu_device* dev, tcmur_cmd* cmd, uint64_t off, uint64_t len) noexcept {
   NoCancel no_cancel;
-  return to_tcmu_status(state_of(dev)->device->unmap(cmd, off, len));
+  SwitchState& state = *state_of(dev);
+  // The runner calls this for UNMAP and for WRITE SAME with UNMAP: the
+  // latter's blocks must read back as its data (zeroes), the former's only
+  // if the LUN claimed LBPRZ.
+  const bool zeroes = is_write_same(cmd) || state.device->unmap_reads_zero();
+  return to_tcmu_status(state.device->unmap(cmd, off, len, zeroes, deadline_for(dev, state, cmd, off)));
 }
 
 // ---- reconfig: the live reload channel ----------------------------------------------

@@ -6,7 +6,10 @@
 //
 //   data_path_bench --paths F0,F1,F2 --lun-bytes N --rw randread|randwrite|read|write
 //                   --bs BYTES --qd N --workers N --seconds S [--region-sectors N]
-//                   [--engine auto|io_uring|sync] [--warmup S]
+//                   [--engine auto|io_uring|sync] [--warmup S] [--range-lock on|off]
+//
+// --range-lock off lets writes overlap in flight (DeviceLimits::order_writes):
+// only to measure what ordering them costs.
 //
 // One submitter thread plays tcmu-runner's per-device command thread: it keeps
 // qd commands in flight and resubmits each as its completion arrives from an
@@ -92,6 +95,7 @@ struct Options {
   EngineKind engine = EngineKind::kAuto;
   double seconds = 5;
   double warmup_seconds = 1;
+  bool range_lock = true;
 };
 
 [[noreturn]] void usage_error(const std::string& why) {
@@ -129,6 +133,7 @@ Options parse_options(int argc, char** argv) {
     else if (key == "--engine") o.engine = parse_engine(value);
     else if (key == "--seconds") o.seconds = std::stod(value);
     else if (key == "--warmup") o.warmup_seconds = std::stod(value);
+    else if (key == "--range-lock" && (value == "on" || value == "off")) o.range_lock = value == "on";
     else usage_error("unknown option " + key);
   }
   if (o.paths.empty() || o.lun_bytes < o.bs || o.bs == 0 || o.qd == 0) usage_error("need --paths and --lun-bytes >= --bs");
@@ -313,11 +318,11 @@ void print_result(const Options& o, const DeviceReport& report, const Snapshot& 
       "\"region_sectors\": %" PRIu64 ", \"direct\": %s, \"seconds\": %.3f, \"ios\": %" PRIu64 ", \"iops\": %.1f, "
       "\"mb_per_s\": %.1f, \"cpu_us\": %" PRIu64 ", \"cpu_us_per_io\": %.3f, \"cpu_cores\": %.3f, "
       "\"sleeps_per_io\": %.3f, \"allocations\": %" PRIu64 ", \"allocations_per_io\": %.6f, \"pieces_per_io\": %.3f, \"busy_retries\": %" PRIu64
-      ", \"errors\": %" PRIu64 "}\n",
+      ", \"errors\": %" PRIu64 ", \"range_lock\": %s}\n",
       o.rw.c_str(), o.bs, o.qd, report.nr_workers, engine_name(report.engine), report.paths.size(), o.region_sectors,
       report.paths[0].direct ? "true" : "false", secs, ios, iops, iops * static_cast<double>(o.bs) / 1e6, cpu_us,
       per_io(cpu_us, ios), static_cast<double>(cpu_us) / 1e6 / secs, per_io(b.sleeps - a.sleeps, ios), allocs, per_io(allocs, ios), per_io(pieces, ios),
-      refused, errors);
+      refused, errors, o.range_lock ? "true" : "false");
 }
 
 uint64_t pieces_done(const DeviceReport& r) {
@@ -330,7 +335,8 @@ int run(const Options& o) {
   QuietReporter reporter;
   CompletionQueue done(o.qd);
   // Room for every slot's command, as LIO's hw_queue_depth would give.
-  const DeviceLimits limits{o.lun_bytes, std::max<uint64_t>(o.bs, 1 << 20), o.qd};
+  DeviceLimits limits{o.lun_bytes, std::max<uint64_t>(o.bs, 1 << 20), o.qd};
+  limits.order_writes = o.range_lock;
   auto opened = SwitchDevice::open(make_config(o), limits, done, reporter);
   if (!opened.ok()) {
     std::fprintf(stderr, "data_path_bench: %s\n", opened.status().message().c_str());

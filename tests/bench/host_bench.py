@@ -9,7 +9,10 @@ writes every figure and the core/fio ratios to a JSON file. Nothing here
 fails on speed.
 
     host_bench.py --bench BIN --out host.json [--dir DIR] [--seconds S] [--repeat N]
-                  [--workers 1,2] [--qd 32] [--lun-mib 256]
+                  [--workers 1,2] [--qd 32] [--lun-mib 256] [--lock-cost]
+
+--lock-cost runs only 4 KiB random writes, the core with its range lock on and
+off in alternate rounds (issue #20: what ordering overlapping writes costs).
 
 The files live on DIR (default /dev/shm, tmpfs: RAM-backed, no block layer).
 Linux >= 6.6 accepts O_DIRECT on tmpfs (it still copies through the page
@@ -51,11 +54,11 @@ def make_path_files(directory, lun_bytes):
     return paths
 
 
-def run_core(args, paths, lun_bytes, rw, bs, workers):
+def run_core(args, paths, lun_bytes, rw, bs, workers, range_lock="on"):
     cmd = [args.bench, "--paths", ",".join(paths), "--lun-bytes", str(lun_bytes), "--rw", rw,
            "--bs", str(bs), "--qd", str(args.qd), "--workers", str(workers),
            "--region-sectors", str(REGION_SECTORS), "--seconds", str(args.seconds),
-           "--warmup", str(args.warmup)]
+           "--warmup", str(args.warmup), "--range-lock", range_lock]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     if out.stderr:
         sys.stderr.write(out.stderr)
@@ -124,6 +127,25 @@ def bench_pair(args, paths, lun_bytes, rw, bs, workers):
     return row
 
 
+def lock_cost(args, paths, lun_bytes, workers):
+    """4 KiB random writes with the range lock on, then off, args.repeat
+    times; each side keeps its median round."""
+    ons, offs = [], []
+    for _ in range(args.repeat):
+        ons.append(run_core(args, paths, lun_bytes, "randwrite", 4096, workers, "on"))
+        offs.append(run_core(args, paths, lun_bytes, "randwrite", 4096, workers, "off"))
+    on, off = median_sample(ons), median_sample(offs)
+    row = {"rw": "randwrite", "bs": 4096, "workers": workers, "qd": args.qd, "rounds": args.repeat,
+           "lock_on": on, "lock_off": off, "on_over_off_iops": ratio(on["iops"], off["iops"]),
+           "on_over_off_cpu_per_io": ratio(on["cpu_us_per_io"], off["cpu_us_per_io"]),
+           "rounds_iops_on": [r["iops"] for r in ons], "rounds_iops_off": [r["iops"] for r in offs]}
+    print("host randwrite 4 KiB workers=%d qd=%d: range lock on %9.0f IOPS %6.2f us CPU/IO %d allocs | "
+          "off %9.0f IOPS %6.2f us CPU/IO | on/off IOPS %.3f, CPU/IO %.3f" % (
+              workers, args.qd, on["iops"], on["cpu_us_per_io"], on["allocations"], off["iops"],
+              off["cpu_us_per_io"], row["on_over_off_iops"] or 0, row["on_over_off_cpu_per_io"] or 0), flush=True)
+    return row
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bench", required=True, help="data_path_bench binary")
@@ -135,6 +157,7 @@ def main():
     p.add_argument("--workers", default="1,2", help="comma-separated I/O thread counts")
     p.add_argument("--qd", type=int, default=32, help="commands in flight in total")
     p.add_argument("--lun-mib", type=int, default=256)
+    p.add_argument("--lock-cost", action="store_true", help="only the range lock's cost: 4 KiB randwrite, on vs off")
     args = p.parse_args()
 
     lun_bytes = args.lun_mib << 20
@@ -143,6 +166,9 @@ def main():
     try:
         paths = make_path_files(work, lun_bytes)
         for workers in (int(w) for w in args.workers.split(",")):
+            if args.lock_cost:
+                rows.append(lock_cost(args, paths, lun_bytes, workers))
+                continue
             for rw, bs in WORKLOADS:
                 rows.append(bench_pair(args, paths, lun_bytes, rw, bs, workers))
     finally:

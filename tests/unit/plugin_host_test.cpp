@@ -55,6 +55,7 @@ struct tcmu_device {
   bool unmap_split = false;
   uint32_t unmap_gran_align = 0;
   uint32_t max_unmap_len = 0;
+  int cmd_time_out = 30;  // configfs attrib/cmd_time_out, seconds
   bool write_cache = false;
   void* handler_private = nullptr;
   // The start of the UIO map: a stock kernel's mailbox carries no zero-copy
@@ -129,6 +130,26 @@ HOST_EXPORT void tcmu_dev_set_opt_unmap_gran(tcmu_device* dev, uint32_t len, boo
 }
 HOST_EXPORT void tcmu_dev_set_unmap_gran_align(tcmu_device* dev, uint32_t len) { dev->unmap_gran_align = len; }
 HOST_EXPORT void tcmu_dev_set_write_cache_enabled(tcmu_device* dev, bool enabled) { dev->write_cache = enabled; }
+HOST_EXPORT int tcmu_cfgfs_dev_get_attr_int(tcmu_device* dev, const char* name) {
+  return std::string(name) == "cmd_time_out" ? dev->cmd_time_out : -ENOENT;
+}
+// As libtcmu (api.c): copies up to the iovecs' length; returns the bytes copied.
+HOST_EXPORT size_t tcmu_memcpy_into_iovec(iovec* iov, size_t iov_cnt, void* src, size_t len) {
+  size_t copied = 0;
+  for (size_t i = 0; i < iov_cnt && copied < len; i++) {
+    const size_t n = std::min(iov[i].iov_len, len - copied);
+    std::memcpy(iov[i].iov_base, static_cast<char*>(src) + copied, n);
+    copied += n;
+  }
+  return copied;
+}
+// As libtcmu (api.c): the LBA of a 10- or 16-byte CDB, big-endian.
+HOST_EXPORT uint64_t tcmu_cdb_get_lba(uint8_t* cdb) {
+  uint64_t lba = 0;
+  const bool cdb16 = (cdb[0] >> 5) == 4;
+  for (int i = 2; i < (cdb16 ? 10 : 6); i++) lba = lba << 8 | cdb[i];
+  return lba;
+}
 
 // As libtcmu (api.c:31-60) for the groups of the opcodes these tests send.
 HOST_EXPORT int tcmu_cdb_get_length(uint8_t* cdb) {
@@ -468,7 +489,9 @@ TEST_F(PluginHostTest, OpenAdvertisesWholeRangeUnmapsAndRefusesABadConfig) {
   EXPECT_EQ(dev_.opt_unmap_gran, kRegionBytes / dev_.block_size);
   EXPECT_FALSE(dev_.unmap_split);  // the device splits at regions; one runner sub-command per region ran the pool dry
   EXPECT_EQ(dev_.unmap_gran_align, kRegionBytes / dev_.block_size);  // never 0: the runner divides by it
-  EXPECT_EQ(dev_.max_unmap_len, (1u << 30) / dev_.block_size);       // 1 GiB, not the transfer limit
+  // 64 MiB: not the transfer limit, and small enough to zero inside cmd_time_out.
+  EXPECT_EQ(dev_.max_unmap_len, (64u << 20) / dev_.block_size);
+  EXPECT_TRUE(host::log_has("commands stop issuing after 22500 ms")) << host::log_text();  // 30 s less a quarter
   EXPECT_TRUE(dev_.write_cache);
 }
 
@@ -531,6 +554,32 @@ TEST_F(PluginHostTest, HandleCmdRefusesAnchoredWriteSameAndLeavesReadsAndWritesT
     EXPECT_EQ(handler_->handle_cmd(&dev_, &plain.cmd), TCMU_STS_NOT_HANDLED) << "opcode " << opcode;
   }
   expect_each_completed_once();  // the callout completes nothing itself
+}
+
+// Path files deallocate to zeroes (holes), so LBPRZ is claimed, in both
+// places an initiator reads it, each cut to the allocation length.
+TEST_F(PluginHostTest, HandleCmdAnswersLbprzAsThePathsMakeIt) {
+  open_device(make_config("a", kModThree));
+  EXPECT_TRUE(host::log_has("LBPRZ: every path deallocates to zeroes")) << host::log_text();
+  unsigned char cap[32] = {};
+  HostCommand rc16(SERVICE_ACTION_IN_16, cap, {sizeof(cap)});
+  rc16.cdb[1] = READ_CAPACITY_16;
+  EXPECT_EQ(handler_->handle_cmd(&dev_, &rc16.cmd), TCMU_STS_OK);
+  EXPECT_EQ(cap[7], static_cast<unsigned char>(dev_.num_lbas - 1));
+  EXPECT_EQ(cap[14], 0xc0);  // LBPME | LBPRZ
+  unsigned char page[6] = {};
+  constexpr uint8_t kInquiry = 0x12;
+  HostCommand vpd(kInquiry, page, {sizeof(page)});
+  vpd.cdb[1] = 0x01;  // EVPD
+  vpd.cdb[2] = 0xb2;
+  EXPECT_EQ(handler_->handle_cmd(&dev_, &vpd.cmd), TCMU_STS_OK);
+  EXPECT_EQ(page[1], 0xb2);
+  EXPECT_EQ(page[5], 0xe4);  // LBPU | LBPWS | LBPWS10 | LBPRZ 001b
+  HostCommand block_limits(kInquiry, page, {sizeof(page)});
+  block_limits.cdb[1] = 0x01;
+  block_limits.cdb[2] = 0xb0;
+  EXPECT_EQ(handler_->handle_cmd(&dev_, &block_limits.cmd), TCMU_STS_NOT_HANDLED);  // the runner's
+  expect_each_completed_once();
 }
 
 TEST_F(PluginHostTest, ReconfigToAnotherTableMovesRoutingAndABadOneChangesNothing) {

@@ -201,11 +201,13 @@ TEST_P(SwitchDeviceTest, EveryCommandCompletesExactlyOnceUnderLoad) {
   constexpr int kCommands = 400;
   std::vector<std::unique_ptr<AlignedBuffer>> bufs;
   std::vector<void*> users;
+  std::vector<iovec> iovs(kCommands);  // a queued command reads its iovecs when it starts
   for (int i = 0; i < kCommands; i++) {
     const uint64_t len = (1 + rng() % 64) * 4096;
     const uint64_t off = (rng() % ((kLunBytes - len) / 4096)) * 4096;
     bufs.push_back(std::make_unique<AlignedBuffer>(len));
-    iovec iov{bufs.back()->data, len};
+    iovec& iov = iovs[i];
+    iov = {bufs.back()->data, len};
     IoStatus s = (i % 2) ? device_->read(bufs.back().get(), &iov, 1, off, len)
                          : device_->write(bufs.back().get(), &iov, 1, off, len, i % 3 == 0);
     while (s == IoStatus::kBusy) {  // pools hold 64 commands: wait for room as an initiator would
@@ -409,6 +411,79 @@ TEST_P(SwitchDeviceTest, OpenRefusesAPathTooSmallForTheLun) {
   auto d = SwitchDevice::open(c, {kLunBytes, 1 << 20, 32}, sink_, reporter_);
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("path 1 (" + path_file(1) + ") holds 1024 bytes"), std::string::npos);
+}
+
+// ---- ordering and deadlines (issue #20) ------------------------------------------
+
+// Back-to-back writes of one block, each with its own data, on an engine with
+// several lanes: whatever the lanes do, the last one sent is what stays.
+TEST_P(SwitchDeviceTest, OverlappingWritesLandInArrivalOrder) {
+  DeviceConfig c = make_config(Mode::kPlacement, 3);
+  c.nr_workers = 4;
+  open_device(c, kRegionBytes);
+  constexpr int kWrites = 48;
+  // The first write is 16 windows long and ends on the hot block.
+  const uint64_t big_len = 16 * kRegionBytes, block = big_len - 4096;
+  AlignedBuffer big(big_len);
+  fill_pattern(big.bytes(), big_len, 100);
+  std::vector<std::unique_ptr<AlignedBuffer>> bufs;
+  std::vector<iovec> iovs(kWrites + 1);
+  iovs[0] = {big.data, big_len};
+  ASSERT_EQ(device_->write(&big, &iovs[0], 1, 0, big_len, false), IoStatus::kOk);
+  for (int i = 1; i <= kWrites; i++) {
+    bufs.push_back(std::make_unique<AlignedBuffer>(4096));
+    std::memset(bufs.back()->data, i, 4096);
+    iovs[i] = {bufs.back()->data, 4096};
+    ASSERT_EQ(device_->write(bufs.back().get(), &iovs[i], 1, block, 4096, false), IoStatus::kOk);
+  }
+  EXPECT_EQ(sink_.wait(&big), IoStatus::kOk);
+  for (auto& b : bufs) EXPECT_EQ(sink_.wait(b.get()), IoStatus::kOk);
+  const int owner = static_cast<int>((block / kRegionBytes) % 3);
+  const std::vector<char> got = file_bytes(owner, block, 4096);
+  EXPECT_EQ(std::count(got.begin(), got.end(), static_cast<char>(kWrites)), 4096) << "an earlier write landed last";
+  EXPECT_EQ(std::memcmp(file_bytes(0, 0, 4096).data(), big.bytes(), 4096), 0);
+}
+
+// Held by the runner past its deadline: nothing of it reaches a path, it
+// fails, and the log names its range and how long it ran.
+TEST_P(SwitchDeviceTest, ACommandPastItsDeadlineIssuesNothing) {
+  open_device(make_config(Mode::kPlacement, 3), kRegionBytes);
+  AlignedBuffer data(4 * kRegionBytes);
+  std::memset(data.data, 0x5a, data.size);
+  iovec iov{data.data, data.size};
+  ASSERT_EQ(device_->write(&data, &iov, 1, kRegionBytes, data.size, false, Deadline::at(1)), IoStatus::kOk);
+  EXPECT_EQ(sink_.wait(&data), IoStatus::kWriteError);
+  for (int p = 0; p < 3; p++) {
+    const std::vector<char> got = file_bytes(p, 0, kLunBytes);
+    EXPECT_EQ(std::count(got.begin(), got.end(), 0), static_cast<long>(kLunBytes)) << "path " << p;
+  }
+  EXPECT_TRUE(reporter_.saw("WRITE of LBA 128 + 512 blocks out of time: ran "));
+  int token = 0;
+  ASSERT_EQ(device_->unmap(&token, 0, kRegionBytes, true, Deadline::at(1)), IoStatus::kOk);
+  EXPECT_EQ(sink_.wait(&token), IoStatus::kWriteError);
+  EXPECT_TRUE(reporter_.saw("UNMAP of LBA 0 + 128 blocks out of time"));
+}
+
+// A write that waited for an overlapping one and ran out of time meanwhile
+// is failed when its turn comes, without landing; the one it waited for
+// completes whole.
+TEST_P(SwitchDeviceTest, AWriteThatTimedOutWaitingNeverLands) {
+  open_device(make_config(Mode::kPlacement, 3), kRegionBytes);
+  const uint64_t len = 16 * kRegionBytes;
+  AlignedBuffer first(len), late(4096);
+  fill_pattern(first.bytes(), len, 3);
+  std::memset(late.data, 0x77, 4096);
+  iovec iov_first{first.data, len}, iov_late{late.data, 4096};
+  ASSERT_EQ(device_->write(&first, &iov_first, 1, 0, len, false), IoStatus::kOk);
+  ASSERT_EQ(device_->write(&late, &iov_late, 1, 0, 4096, false, Deadline::at(1)), IoStatus::kOk);
+  EXPECT_EQ(sink_.wait(&first), IoStatus::kOk);
+  EXPECT_EQ(sink_.wait(&late), IoStatus::kWriteError);
+  EXPECT_EQ(std::memcmp(file_bytes(0, 0, 4096).data(), first.bytes(), 4096), 0);
+  // Every range is free again: a new write of the same block goes through.
+  AlignedBuffer again(4096);
+  std::memset(again.data, 0x11, 4096);
+  ASSERT_EQ(write(again, 0, 4096), IoStatus::kOk);
+  EXPECT_EQ(file_bytes(0, 0, 1)[0], 0x11);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SwitchDeviceTest, ::testing::Values(EngineKind::kIoUring, EngineKind::kSync),
