@@ -300,18 +300,16 @@ Result<GVariant*> DeviceObject::load_table(GVariant* parameters, uid_t caller_ui
   return published(device_.publish_table(std::move(table).value()), "table loaded", caller_uid);
 }
 
-// Applied to a clone of the live table and published in one swap: a bad
+// Applied to a copy of the live table and published in one swap: a bad
 // entry anywhere leaves the live table as it was.
 Result<GVariant*> DeviceObject::set_region_mappings(GVariant* parameters, uid_t caller_uid) {
   const char* text = nullptr;
   g_variant_get(parameters, "(&s)", &text);
-  auto table = device_.table_slot().clone_current();
-  if (Status s = apply_text(text, *table); !s.ok()) return s;
-  return published(device_.publish_table(std::move(table)), "region mappings set", caller_uid);
+  return published(device_.apply_mappings(text), "region mappings set", caller_uid);
 }
 
 Result<GVariant*> DeviceObject::get_table(GVariant*, uid_t) {
-  const std::string bytes = encode_table_binary(*device_.table_slot().clone_current());
+  const std::string bytes = encode_table_binary(*device_.snapshot());
   return reply(byte_array(bytes.data(), bytes.size()));
 }
 
@@ -320,7 +318,7 @@ Result<GVariant*> DeviceObject::get_table_text(GVariant* parameters, uid_t) {
   g_variant_get(parameters, "(b)", &expand);
   TextFormatOptions options;
   options.expand = expand != FALSE;
-  return reply(g_variant_new_string(format_table_text(*device_.table_slot().clone_current(), options).c_str()));
+  return reply(g_variant_new_string(format_table_text(*device_.snapshot(), options).c_str()));
 }
 
 // One byte per region: kMaxPaths is 256, so every path_nr fits.
@@ -329,7 +327,7 @@ static_assert(kMaxPaths <= 256);
 Result<GVariant*> DeviceObject::get_regions(GVariant* parameters, uid_t) {
   guint64 first = 0, count = 0;
   g_variant_get(parameters, "(tt)", &first, &count);
-  const auto table = device_.table_slot().clone_current();
+  const auto table = device_.snapshot();
   const uint64_t nr_regions = table->nr_regions();
   if (count > kMaxRegionsPerCall)
     return Status::error("nr_regions " + std::to_string(count) + " > " + std::to_string(kMaxRegionsPerCall) +
@@ -351,9 +349,8 @@ Result<GVariant*> DeviceObject::get_region_io(GVariant*, uid_t) {
 
 Result<GVariant*> DeviceObject::get_summary(GVariant*, uid_t) {
   const DeviceReport r = device_.report();
-  const auto table = device_.table_slot().clone_current();
-  const TableGeometry& g = table->geometry();
-  const std::vector<uint64_t> regions = table->regions_per_path();
+  const TableGeometry& g = r.table->geometry();
+  const std::vector<uint64_t> regions = r.table->regions_per_path();
   GVariantBuilder paths;
   g_variant_builder_init(&paths, G_VARIANT_TYPE("aa{sv}"));
   for (uint32_t i = 0; i < r.paths.size(); i++)
@@ -362,7 +359,7 @@ Result<GVariant*> DeviceObject::get_summary(GVariant*, uid_t) {
   g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
   add_entry(&b, "name", g_variant_new_string(device_name_.c_str()));
   add_entry(&b, "config", g_variant_new_string(r.config_source.c_str()));
-  add_entry(&b, "table_file", g_variant_new_string(device_.config().table_path.c_str()));
+  add_entry(&b, "table_file", g_variant_new_string(r.table_path.c_str()));
   add_entry(&b, "mode", g_variant_new_string(mode_name(r.mode)));
   add_entry(&b, "engine", g_variant_new_string(engine_name(r.engine)));
   add_entry(&b, "nr_workers", g_variant_new_uint32(r.nr_workers));

@@ -11,6 +11,8 @@
 
 #include "io_split.h"
 #include "table_file.h"
+#include "table_slot.h"
+#include "table_text.h"
 
 namespace tcmu_switch {
 namespace {
@@ -468,6 +470,10 @@ Status SwitchDevice::resize(uint64_t size_bytes) {
 
 Result<uint64_t> SwitchDevice::publish_table(std::unique_ptr<RegionTable> table) {
   std::lock_guard<std::mutex> lock(control_mutex_);
+  return publish_locked(std::move(table));
+}
+
+Result<uint64_t> SwitchDevice::publish_locked(std::unique_ptr<RegionTable> table) {
   const TableGeometry want = config_.geometry(size_bytes_.load());
   const TableGeometry& got = table->geometry();
   if (got.nr_paths != want.nr_paths || got.region_sectors != want.region_sectors ||
@@ -477,6 +483,20 @@ Result<uint64_t> SwitchDevice::publish_table(std::unique_ptr<RegionTable> table)
                          " regions) does not match the device (" + std::to_string(want.nr_paths) + ", " +
                          std::to_string(want.region_sectors) + ", " + std::to_string(want.nr_regions) + ")");
   return table_->publish(std::move(table));
+}
+
+// The clone, the edit and the publish under one lock: a reload or another
+// call cannot publish in between and be undone by this one.
+Result<uint64_t> SwitchDevice::apply_mappings(std::string_view text) {
+  std::lock_guard<std::mutex> lock(control_mutex_);
+  auto table = table_->clone_current();
+  if (Status s = apply_text(text, *table); !s.ok()) return s;
+  return publish_locked(std::move(table));
+}
+
+std::unique_ptr<const RegionTable> SwitchDevice::snapshot() const {
+  std::lock_guard<std::mutex> lock(control_mutex_);
+  return table_->clone_current();
 }
 
 TableGeometry SwitchDevice::geometry() const {
@@ -491,9 +511,10 @@ DeviceConfig SwitchDevice::config() const {
 
 DeviceReport SwitchDevice::report() const {
   std::lock_guard<std::mutex> lock(control_mutex_);
-  DeviceReport r{config_.source, config_.mode, engine_->kind(), engine_->nr_workers(), size_bytes_.load(),
-                 table_->generation(), {}, busy_.load(std::memory_order_relaxed), zero_copy_.mapped(),
-                 zero_copy_.mapped_nogup(), zero_copy_.copied()};
+  DeviceReport r{config_.source, config_.table_path, table_->clone_current(), config_.mode, engine_->kind(),
+                 engine_->nr_workers(), size_bytes_.load(), table_->generation(), {},
+                 busy_.load(std::memory_order_relaxed), zero_copy_.mapped(), zero_copy_.mapped_nogup(),
+                 zero_copy_.copied()};
   for (const auto& path : paths_) r.paths.push_back({path->config(), path->state(), path->direct(), path->stats()});
   return r;
 }

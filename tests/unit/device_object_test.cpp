@@ -231,7 +231,7 @@ class DeviceObjectTest : public ::testing::Test {
     return out;
   }
 
-  uint64_t generation() { return device_->table_slot().generation(); }
+  uint64_t generation() { return device_->report().generation; }
 
   ~DeviceObjectTest() override { g_clear_error(&error_); }
 

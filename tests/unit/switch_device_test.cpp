@@ -367,7 +367,7 @@ TEST_P(SwitchDeviceTest, ReloadSwapsTheDefaultMappingAndRefusesStructuralChanges
   next.default_mapping = DefaultMapping::fixed(2);
   ASSERT_TRUE(device_->reload(next).ok());
   EXPECT_EQ(device_->report().generation, gen + 1);
-  EXPECT_EQ(device_->table_slot().clone_current()->path_nr(0), 2u);
+  EXPECT_EQ(device_->snapshot()->path_nr(0), 2u);
 
   DeviceConfig bad = next;
   bad.paths.pop_back();
@@ -375,7 +375,22 @@ TEST_P(SwitchDeviceTest, ReloadSwapsTheDefaultMappingAndRefusesStructuralChanges
   Status s = device_->reload(bad);
   EXPECT_NE(s.message().find("the path list differs"), std::string::npos) << s.message();
   EXPECT_EQ(device_->report().generation, gen + 1);
-  EXPECT_EQ(device_->table_slot().clone_current()->path_nr(0), 2u);
+  EXPECT_EQ(device_->snapshot()->path_nr(0), 2u);
+}
+
+TEST_P(SwitchDeviceTest, ApplyMappingsPublishesAllOrNothing) {
+  open_device(make_config(Mode::kPlacement, 3));
+  const uint64_t gen = device_->report().generation;
+  auto applied = device_->apply_mappings("0:2 1:2");
+  ASSERT_TRUE(applied.ok()) << applied.status().message();
+  EXPECT_EQ(applied.value(), gen + 1);
+  EXPECT_EQ(device_->snapshot()->path_nr(1), 2u);
+
+  auto refused = device_->apply_mappings("2:1 3:7");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("3:7"), std::string::npos) << refused.status().message();
+  EXPECT_EQ(device_->report().generation, gen + 1);
+  EXPECT_EQ(device_->snapshot()->path_nr(2), 2u);  // round-robin, untouched by the refused "2:1"
 }
 
 TEST_P(SwitchDeviceTest, OpenRefusesAPathTooSmallForTheLun) {
