@@ -26,24 +26,12 @@ std::string arg_elements(std::string_view args, std::string_view direction) {
     const std::string_view arg = args.substr(0, args.find(' '));
     args.remove_prefix(std::min(args.size(), arg.size() + 1));
     const size_t colon = arg.find(':');
-    xml += "<arg name=\"" + std::string(arg.substr(0, colon)) + "\" type=\"" + std::string(arg.substr(colon + 1)) + "\"";
+    xml += "<arg name=\"" + std::string(arg.substr(0, colon)) + "\" type=\"" + std::string(arg.substr(colon + 1)) +
+           "\"";
     if (!direction.empty()) xml += " direction=\"" + std::string(direction) + "\"";
     xml += "/>";
   }
   return xml;
-}
-
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-Result<PathState> parse_path_state(std::string_view name) {
-  for (const PathState s : {PathState::kHealthy, PathState::kFailed, PathState::kDisabled})
-    if (name == path_state_name(s)) return s;
-  return Status::error("path state " + quoted(name) + " is not healthy, failed or disabled");
-}
-
-std::string default_mapping_text(const DefaultMapping& mapping) {
-  if (mapping.kind == DefaultMapping::Kind::kFixedPath) return "path:" + std::to_string(mapping.path_nr);
-  return "round-robin";
 }
 
 GVariant* byte_array(const void* data, size_t len) {
@@ -70,16 +58,8 @@ GVariant* path_summary(uint32_t path_nr, const PathReport& path, uint64_t nr_reg
   add_entry(&b, "state", g_variant_new_string(path_state_name(path.state)));
   add_entry(&b, "direct", g_variant_new_boolean(path.direct));
   add_entry(&b, "regions", g_variant_new_uint64(nr_regions));
-  const PathStats& s = path.stats;
-  add_entry(&b, "reads", g_variant_new_uint64(s.reads));
-  add_entry(&b, "writes", g_variant_new_uint64(s.writes));
-  add_entry(&b, "flushes", g_variant_new_uint64(s.flushes));
-  add_entry(&b, "unmaps", g_variant_new_uint64(s.unmaps));
-  add_entry(&b, "bytes_read", g_variant_new_uint64(s.bytes_read));
-  add_entry(&b, "bytes_written", g_variant_new_uint64(s.bytes_written));
-  add_entry(&b, "errors", g_variant_new_uint64(s.errors));
-  add_entry(&b, "failovers", g_variant_new_uint64(s.failovers));
-  add_entry(&b, "bounced", g_variant_new_uint64(s.bounced));
+  for (size_t i = 0; i < kNrPathCounters; i++)
+    add_entry(&b, kPathCounterNames[i], g_variant_new_uint64(path.stats.counts[i]));
   return g_variant_builder_end(&b);
 }
 
@@ -368,8 +348,10 @@ Result<GVariant*> DeviceObject::get_summary(GVariant*, uid_t) {
   add_entry(&b, "nr_paths", g_variant_new_uint32(g.nr_paths));
   add_entry(&b, "region_sectors", g_variant_new_uint64(g.region_sectors));
   add_entry(&b, "nr_regions", g_variant_new_uint64(g.nr_regions));
-  add_entry(&b, "default", g_variant_new_string(default_mapping_text(g.default_mapping).c_str()));
+  add_entry(&b, "default", g_variant_new_string(default_mapping_name(g.default_mapping).c_str()));
   add_entry(&b, "busy", g_variant_new_uint64(r.busy));
+  // Each path's counters in order, so clients list them without a copy of the names.
+  add_entry(&b, "path_counters", g_variant_new_strv(kPathCounterNames, kNrPathCounters));
   add_entry(&b, "paths", g_variant_builder_end(&paths));
   return reply(g_variant_builder_end(&b));
 }

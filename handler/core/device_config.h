@@ -34,8 +34,12 @@ namespace tcmu_switch {
 enum class Mode : uint8_t { kPlacement, kMultipath };
 enum class EngineKind : uint8_t { kAuto, kIoUring, kSync };
 
+// The config file's names ("placement", "io_uring", ...), also used on D-Bus.
+// A parse error names the text and the accepted names.
 const char* mode_name(Mode mode);
+Result<Mode> parse_mode(std::string_view text);
 const char* engine_name(EngineKind kind);
+Result<EngineKind> parse_engine(std::string_view text);
 
 struct PathConfig {
   std::string device;

@@ -325,7 +325,6 @@ IoStatus SwitchDevice::error_status(IoOp op) {
 }
 
 void SwitchDevice::account(Path& path, const IoRequest& req) {
-  Path::Counters& c = path.counters();
   if (req.op == IoOp::kRead || req.op == IoOp::kWrite) {
     // A device grown by resize() counts its new regions in the last bucket.
     const uint64_t bucket = std::min<uint64_t>(req.region_nr >> bucket_shift_, kRegionBuckets - 1);
@@ -333,15 +332,15 @@ void SwitchDevice::account(Path& path, const IoRequest& req) {
   }
   switch (req.op) {
     case IoOp::kRead:
-      c.reads.fetch_add(1, std::memory_order_relaxed);
-      c.bytes_read.fetch_add(req.len, std::memory_order_relaxed);
+      path.count(PathCounter::kReads);
+      path.count(PathCounter::kBytesRead, req.len);
       break;
     case IoOp::kWrite:
-      c.writes.fetch_add(1, std::memory_order_relaxed);
-      c.bytes_written.fetch_add(req.len, std::memory_order_relaxed);
+      path.count(PathCounter::kWrites);
+      path.count(PathCounter::kBytesWritten, req.len);
       break;
-    case IoOp::kFlush: c.flushes.fetch_add(1, std::memory_order_relaxed); break;
-    case IoOp::kUnmap: c.unmaps.fetch_add(1, std::memory_order_relaxed); break;
+    case IoOp::kFlush: path.count(PathCounter::kFlushes); break;
+    case IoOp::kUnmap: path.count(PathCounter::kUnmaps); break;
   }
 }
 
@@ -369,11 +368,11 @@ void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
     // COMPARE AND WRITE and WRITE SAME with calloc'd buffers of its own. Go
     // through the page cache instead; the path is not at fault.
     req->buffered = true;
-    path.counters().bounced.fetch_add(1, std::memory_order_relaxed);
+    path.count(PathCounter::kBounced);
     resubmit(req);
     return;
   }
-  path.counters().errors.fetch_add(1, std::memory_order_relaxed);
+  path.count(PathCounter::kErrors);
   if (mode_ == Mode::kMultipath && retry_elsewhere(req)) return;
   finish_piece(req, error_status(req->op));
 }
@@ -386,7 +385,7 @@ bool SwitchDevice::retry_elsewhere(IoRequest* req) noexcept {
   req->attempts++;
   req->path_nr = next;
   req->buffered = false;
-  paths_[failed]->counters().failovers.fetch_add(1, std::memory_order_relaxed);
+  paths_[failed]->count(PathCounter::kFailovers);
   resubmit(req);
   return true;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "path.h"
+
 namespace tcmu_switch {
 namespace {
 
@@ -118,6 +120,37 @@ TEST(DeviceConfigTest, LoadReportsMissingFile) {
   auto c = load_device_config("/nonexistent/x.conf");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("/nonexistent/x.conf"), std::string::npos);
+}
+
+// Each name is parsed by the function pair that formats it.
+TEST(NamesTest, EveryNameParsesBackToItsValue) {
+  for (Mode m : {Mode::kPlacement, Mode::kMultipath}) EXPECT_EQ(parse_mode(mode_name(m)).value(), m);
+  for (EngineKind e : {EngineKind::kAuto, EngineKind::kIoUring, EngineKind::kSync})
+    EXPECT_EQ(parse_engine(engine_name(e)).value(), e);
+  for (PathState p : {PathState::kHealthy, PathState::kFailed, PathState::kDisabled})
+    EXPECT_EQ(parse_path_state(path_state_name(p)).value(), p);
+  for (DefaultMapping d : {DefaultMapping::round_robin(), DefaultMapping::fixed(0), DefaultMapping::fixed(255)})
+    EXPECT_EQ(parse_default_mapping(default_mapping_name(d)).value(), d);
+  EXPECT_EQ(default_mapping_name(DefaultMapping::fixed(7)), "path:7");
+}
+
+TEST(NamesTest, UnknownNamesAreRefusedNamingTheInputAndTheChoices) {
+  const struct {
+    Status status;
+    const char* substring;
+  } cases[] = {
+      {parse_mode("mirror").status(), "\"mirror\" is not placement or multipath"},
+      {parse_engine("aio").status(), "\"aio\" is not auto, io_uring or sync"},
+      {parse_path_state("sleepy").status(), "path state \"sleepy\" is not healthy, failed or disabled"},
+      {parse_default_mapping("sideways").status(), "\"sideways\" is not round-robin or path:N"},
+      {parse_default_mapping("path:x").status(), "\"x\" is not a decimal path number"},
+      {parse_default_mapping("path:").status(), "\"\" is not a decimal path number"},
+      {parse_default_mapping("path:256").status(), "path 256 >= kMaxPaths 256"},
+  };
+  for (const auto& c : cases) {
+    ASSERT_FALSE(c.status.ok()) << c.substring;
+    EXPECT_NE(c.status.message().find(c.substring), std::string::npos) << c.status.message();
+  }
 }
 
 }  // namespace

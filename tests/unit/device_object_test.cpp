@@ -459,6 +459,14 @@ TEST_F(DeviceObjectTest, SummaryCountsEveryRegionOnceAndNamesThePaths) {
     g_variant_unref(p);
   }
   EXPECT_EQ(total, kNrRegions);
+  const char** counters = nullptr;
+  ASSERT_TRUE(g_variant_lookup(dict, "path_counters", "^a&s", &counters));
+  std::vector<std::string> names(counters, counters + g_strv_length(const_cast<gchar**>(counters)));
+  g_free(counters);
+  EXPECT_EQ(names, std::vector<std::string>(std::begin(kPathCounterNames), std::end(kPathCounterNames)));
+  GVariant* first = g_variant_get_child_value(paths, 0);
+  for (const std::string& name : names) EXPECT_TRUE(g_variant_lookup(first, name.c_str(), "t", nullptr)) << name;
+  g_variant_unref(first);
   g_variant_unref(paths);
   g_variant_unref(dict);
   g_variant_unref(r);

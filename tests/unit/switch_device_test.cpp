@@ -225,7 +225,7 @@ TEST_P(SwitchDeviceTest, FlushReachesEveryPath) {
   int token = 0;
   ASSERT_EQ(device_->flush(&token), IoStatus::kOk);
   EXPECT_EQ(sink_.wait(&token), IoStatus::kOk);
-  for (const PathReport& p : device_->report().paths) EXPECT_EQ(p.stats.flushes, 1u) << p.config.name;
+  for (const PathReport& p : device_->report().paths) EXPECT_EQ(p.stats[PathCounter::kFlushes], 1u) << p.config.name;
 }
 
 TEST_P(SwitchDeviceTest, UnmapDeallocatesOnTheOwningPath) {
@@ -238,7 +238,7 @@ TEST_P(SwitchDeviceTest, UnmapDeallocatesOnTheOwningPath) {
   ASSERT_EQ(sink_.wait(&token), IoStatus::kOk);
   const std::vector<char> after = file_bytes(1, kRegionBytes, kRegionBytes);
   EXPECT_EQ(std::count(after.begin(), after.end(), 0), static_cast<long>(kRegionBytes));
-  EXPECT_EQ(device_->report().paths[1].stats.unmaps, 1u);
+  EXPECT_EQ(device_->report().paths[1].stats[PathCounter::kUnmaps], 1u);
 }
 
 // LIO does not hold initiators to the Block Limits page: a command may be far
@@ -298,13 +298,13 @@ TEST_P(SwitchDeviceTest, MultipathFailsOverAndTheProberBringsThePathBack) {
   EXPECT_EQ(std::memcmp(back.bytes(), data.bytes(), kRegionBytes), 0);
   DeviceReport r = device_->report();
   EXPECT_EQ(r.paths[1].state, PathState::kFailed);
-  EXPECT_EQ(r.paths[1].stats.failovers, 1u);
-  EXPECT_EQ(r.paths[2].stats.reads, 1u);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kFailovers], 1u);
+  EXPECT_EQ(r.paths[2].stats[PathCounter::kReads], 1u);
   EXPECT_TRUE(reporter_.saw("path 1 (p1, " + path_file(1) + ") is now failed"));
 
   // While it is down, region 1 routes elsewhere without an error first.
   ASSERT_EQ(read(back, kRegionBytes, kRegionBytes), IoStatus::kOk);
-  EXPECT_EQ(device_->report().paths[1].stats.errors, 1u);
+  EXPECT_EQ(device_->report().paths[1].stats[PathCounter::kErrors], 1u);
 
   ASSERT_EQ(truncate(path_file(1).c_str(), static_cast<off_t>(kLunBytes)), 0);
   for (int i = 0; i < 200 && device_->report().paths[1].state != PathState::kHealthy; i++)
@@ -319,8 +319,8 @@ TEST_P(SwitchDeviceTest, PlacementNeverReadsAnotherPathsData) {
   EXPECT_EQ(read(back, kRegionBytes, kRegionBytes), IoStatus::kReadError);
   EXPECT_EQ(read(back, 0, kRegionBytes), IoStatus::kOk);  // region 0 lives on path 0
   DeviceReport r = device_->report();
-  EXPECT_EQ(r.paths[0].stats.reads, 1u);
-  EXPECT_EQ(r.paths[2].stats.reads, 0u);
+  EXPECT_EQ(r.paths[0].stats[PathCounter::kReads], 1u);
+  EXPECT_EQ(r.paths[2].stats[PathCounter::kReads], 0u);
 }
 
 // tcmu-runner's emulated WRITE AND VERIFY, COMPARE AND WRITE and WRITE SAME
@@ -344,8 +344,8 @@ TEST_P(SwitchDeviceTest, UnalignedBuffersGoThroughThePageCacheNotAnError) {
   uint64_t bounced = 0;
   for (const auto& p : r.paths) {
     EXPECT_EQ(p.state, PathState::kHealthy);
-    EXPECT_EQ(p.stats.errors, 0u);
-    bounced += p.stats.bounced;
+    EXPECT_EQ(p.stats[PathCounter::kErrors], 0u);
+    bounced += p.stats[PathCounter::kBounced];
   }
   EXPECT_GT(bounced, 0u);
 }
@@ -355,7 +355,7 @@ TEST_P(SwitchDeviceTest, DisabledPlacementPathFailsItsRegionsWithoutIo) {
   ASSERT_TRUE(device_->set_path_state(2, PathState::kDisabled).ok());
   AlignedBuffer buf(4096);
   EXPECT_EQ(write(buf, 2 * kRegionBytes, 4096), IoStatus::kWriteError);
-  EXPECT_EQ(device_->report().paths[2].stats.writes, 0u);
+  EXPECT_EQ(device_->report().paths[2].stats[PathCounter::kWrites], 0u);
   EXPECT_FALSE(device_->set_path_state(3, PathState::kHealthy).ok());
 }
 
