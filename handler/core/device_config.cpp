@@ -168,19 +168,6 @@ TableGeometry DeviceConfig::geometry(uint64_t size_bytes) const {
   return {nr_paths(), region_sectors, regions_for_size(size_bytes, region_sectors), default_mapping};
 }
 
-Result<std::string> config_path_from_cfgstring(std::string_view cfgstring) {
-  const std::string prefix = std::string(kSubtype) + "/";
-  if (!cfgstring.starts_with(prefix))
-    return Status::error("cfgstring " + quoted(cfgstring) + " does not start with \"" + prefix + "\"");
-  std::string_view rest = cfgstring.substr(prefix.size());
-  // tcmu-runner appends its own options after ';' (";tcmur_cmd_time_out=N").
-  rest = rest.substr(0, rest.find(';'));
-  while (rest.starts_with("//")) rest.remove_prefix(1);
-  if (rest.empty() || rest == "/")
-    return Status::error("cfgstring " + quoted(cfgstring) + " names no config file (expected switch/<path of a config file>)");
-  return rest.starts_with('/') ? std::string(rest) : "/" + std::string(rest);
-}
-
 Result<DeviceConfig> parse_device_config(std::string_view text, const std::string& source,
                                          const std::string& base_dir) {
   KeyFilePtr kf(g_key_file_new());

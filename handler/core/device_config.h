@@ -1,7 +1,5 @@
-// DeviceConfig: a switch LUN's configuration file (GLib key file) and the
-// cfgstring that names it.
-//
-//   cfgstring  = "switch/" <absolute path of the config file>
+// DeviceConfig: a switch LUN's configuration file (GLib key file). The
+// cfgstring that names the file is the plugin's (handler/plugin/cfgstring.h).
 //
 //   [device]
 //   region_sectors = 128          region size in 512-byte sectors (any value >= 1)
@@ -64,11 +62,7 @@ struct DeviceConfig {
   TableGeometry geometry(uint64_t size_bytes) const;
 };
 
-inline constexpr std::string_view kSubtype = "switch";
 inline constexpr uint32_t kMaxWorkers = 64;
-
-// "switch/<path>" -> "<path>"; names what is wrong with a malformed cfgstring.
-Result<std::string> config_path_from_cfgstring(std::string_view cfgstring);
 
 // Parses key-file text; relative table paths resolve against base_dir.
 Result<DeviceConfig> parse_device_config(std::string_view text, const std::string& source,

@@ -25,6 +25,7 @@
 #include <string>
 
 #include "cdb_check.h"
+#include "cfgstring.h"
 #include "device_config.h"
 #include "device_object.h"
 #include "switch_device.h"

@@ -107,15 +107,6 @@ TEST(DeviceConfigTest, RejectsRegionSectorsWhoseByteSizeOverflows) {
   EXPECT_EQ(c.value().geometry(uint64_t{1} << 30).nr_regions, 1u);
 }
 
-TEST(DeviceConfigTest, CfgstringNamesTheConfigFile) {
-  EXPECT_EQ(config_path_from_cfgstring("switch//etc/ts/a.conf").value(), "/etc/ts/a.conf");
-  EXPECT_EQ(config_path_from_cfgstring("switch/etc/ts/a.conf").value(), "/etc/ts/a.conf");
-  EXPECT_EQ(config_path_from_cfgstring("switch//etc/a.conf;tcmur_cmd_time_out=5").value(), "/etc/a.conf");
-  EXPECT_NE(config_path_from_cfgstring("file//x").status().message().find("does not start with \"switch/\""),
-            std::string::npos);
-  EXPECT_NE(config_path_from_cfgstring("switch/").status().message().find("names no config file"), std::string::npos);
-}
-
 TEST(DeviceConfigTest, LoadReportsMissingFile) {
   auto c = load_device_config("/nonexistent/x.conf");
   ASSERT_FALSE(c.ok());
