@@ -18,32 +18,19 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.h"
+
 namespace tcmu_switch {
 namespace {
+
+using test_support::AlignedBuffer;
+using test_support::CollectingReporter;
 
 namespace fs = std::filesystem;
 
 constexpr uint64_t kLunBytes = 4 << 20;
 constexpr uint64_t kRegionSectors = 128;  // 64 KiB
 constexpr uint64_t kRegionBytes = kRegionSectors * kSectorBytes;
-
-class CollectingReporter : public Reporter {
- public:
-  void report(LogLevel, const std::string& message) noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    lines_.push_back(message);
-  }
-  bool saw(const std::string& needle) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& l : lines_)
-      if (l.find(needle) != std::string::npos) return true;
-    return false;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
 
 // Records every completion; a command completed twice is a test failure.
 class RecordingSink : public CommandSink {
@@ -71,17 +58,6 @@ class RecordingSink : public CommandSink {
   std::condition_variable cv_;
   std::map<void*, IoStatus> done_;
   int duplicates_ = 0;
-};
-
-struct AlignedBuffer {
-  explicit AlignedBuffer(size_t n) : size(n) {
-    EXPECT_EQ(posix_memalign(&data, 4096, n), 0);
-    std::memset(data, 0, n);
-  }
-  ~AlignedBuffer() { std::free(data); }
-  char* bytes() { return static_cast<char*>(data); }
-  void* data = nullptr;
-  size_t size;
 };
 
 class SwitchDeviceTest : public ::testing::TestWithParam<EngineKind> {
@@ -141,7 +117,7 @@ class SwitchDeviceTest : public ::testing::TestWithParam<EngineKind> {
 
   // Each region of [off, off + len) holds data's bytes on its round-robin
   // path (3 paths) and zeroes on the others.
-  void expect_placed(uint64_t off, const char* data, uint64_t len) {
+  void expect_placed(uint64_t off, const unsigned char* data, uint64_t len) {
     for (uint64_t pos = off; pos < off + len;) {
       const uint64_t region = pos / kRegionBytes;
       const uint64_t piece = std::min(off + len, (region + 1) * kRegionBytes) - pos;
@@ -164,7 +140,7 @@ class SwitchDeviceTest : public ::testing::TestWithParam<EngineKind> {
   std::unique_ptr<SwitchDevice> device_;
 };
 
-void fill_pattern(char* p, uint64_t len, uint64_t seed) {
+void fill_pattern(unsigned char* p, uint64_t len, uint64_t seed) {
   std::mt19937_64 rng(seed);
   for (uint64_t i = 0; i < len; i += 8) {
     const uint64_t v = rng();
