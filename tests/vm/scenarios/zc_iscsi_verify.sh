@@ -7,6 +7,7 @@
 # zc_enable 0 and then 1. zc_stats must show nothing mapped while off, 4 KiB
 # commands (below zc_min_len) copied, larger READs and WRITEs mapped and
 # faulted in, and no fallback for page kind or alignment. dmesg stays clean.
+# vmtest-kernel: zc
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 

@@ -8,6 +8,7 @@
 # (page cache under writeback) and, after dropping caches, a buffered verify
 # (locked page-cache pages). zc_stats must show the special class used where
 # eligible and nothing mapped while off. dmesg stays clean.
+# vmtest-kernel: zc
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 
