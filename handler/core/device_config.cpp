@@ -44,6 +44,16 @@ Result<uint64_t> parse_u64(std::string_view text, std::string_view what) {
   return value;
 }
 
+// An unsigned integer in min..max; the error names what, the value and the range.
+Result<uint32_t> parse_u32_in(std::string_view text, std::string_view what, uint32_t min, uint32_t max) {
+  auto n = parse_u64(text, what);
+  if (!n.ok()) return n.status();
+  if (n.value() < min || n.value() > max)
+    return Status::error(std::string(what) + " " + std::to_string(n.value()) + " is not in " + std::to_string(min) +
+                         ".." + std::to_string(max));
+  return static_cast<uint32_t>(n.value());
+}
+
 // The raw string of an optional key; nullopt-like empty unique_ptr if absent.
 std::unique_ptr<char, GFreeDeleter> get_raw(GKeyFile* kf, const std::string& group, const char* key) {
   char* v = g_key_file_get_value(kf, group.c_str(), key, nullptr);
@@ -100,19 +110,14 @@ Status parse_device_group(GKeyFile* kf, const std::string& base_dir, DeviceConfi
     cfg.table_path = resolve(base_dir, v.get());
   }
   if (auto v = get_raw(kf, group, "workers")) {
-    auto n = parse_u64(v.get(), "[device] workers");
+    auto n = parse_u32_in(v.get(), "[device] workers", 1, kMaxWorkers);
     if (!n.ok()) return n.status();
-    if (n.value() < 1 || n.value() > kMaxWorkers)
-      return Status::error("[device] workers " + std::to_string(n.value()) + " is not in 1.." +
-                           std::to_string(kMaxWorkers));
-    cfg.nr_workers = static_cast<uint32_t>(n.value());
+    cfg.nr_workers = n.value();
   }
   if (auto v = get_raw(kf, group, "probe_interval_ms")) {
-    auto n = parse_u64(v.get(), "[device] probe_interval_ms");
+    auto n = parse_u32_in(v.get(), "[device] probe_interval_ms", kMinProbeIntervalMs, kMaxProbeIntervalMs);
     if (!n.ok()) return n.status();
-    if (n.value() < 10 || n.value() > 3600000)
-      return Status::error("[device] probe_interval_ms " + std::to_string(n.value()) + " is not in 10..3600000");
-    cfg.probe_interval_ms = static_cast<uint32_t>(n.value());
+    cfg.probe_interval_ms = n.value();
   }
   return {};
 }

@@ -9,7 +9,7 @@
 //   default = round-robin         round-robin | path:N   (regions the table leaves alone)
 //   engine = auto                 auto | io_uring | sync
 //   workers = 2                   I/O worker threads (1..64)
-//   probe_interval_ms = 1000      multipath: how often a failed path is retried
+//   probe_interval_ms = 1000      multipath: how often a failed path is retried (10..3600000)
 //
 //   [path.0] ... [path.N-1]       one group per path, numbered from 0 without gaps
 //   device = /dev/sdb             block device or regular file
@@ -63,6 +63,11 @@ struct DeviceConfig {
 };
 
 inline constexpr uint32_t kMaxWorkers = 64;
+// The prober reads 4 KiB from each failed path per interval: at least 10 ms so
+// a dead path is not polled in a busy loop, at most an hour, past which a
+// failed path would in effect never come back without the administrator.
+inline constexpr uint32_t kMinProbeIntervalMs = 10;
+inline constexpr uint32_t kMaxProbeIntervalMs = 3600 * 1000;
 
 // Parses key-file text; relative table paths resolve against base_dir.
 Result<DeviceConfig> parse_device_config(std::string_view text, const std::string& source,

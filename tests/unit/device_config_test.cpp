@@ -90,6 +90,11 @@ TEST(DeviceConfigTest, RejectsBadValuesNamingKeyAndValue) {
   EXPECT_NE(error_of("[device]\nregion_sectors=8\nworkers=0\n[path.0]\ndevice=/x\n").find("workers 0 is not in 1..64"),
             std::string::npos);
   EXPECT_NE(error_of("[device]\nregion_sectors=8\n").find("at least one path"), std::string::npos);
+  for (const char* interval : {"9", "3600001"})
+    EXPECT_NE(error_of(std::string("[device]\nregion_sectors=8\nprobe_interval_ms=") + interval +
+                       "\n[path.0]\ndevice=/x\n")
+                  .find(std::string("probe_interval_ms ") + interval + " is not in 10..3600000"),
+              std::string::npos);
   // Found by fuzz_device_config: an empty label named the path "" in logs and stats.
   EXPECT_NE(error_of("[device]\nregion_sectors=8\n[path.0]\ndevice=/x\nname=\n").find("[path.0] name is empty"),
             std::string::npos);
