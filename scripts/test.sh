@@ -81,7 +81,8 @@ bzimage=$(kmod-patches/build-kernel.sh | tail -n1)
 
 step "zero-copy scenarios in a guest (patched kernel)"
 zc_rc=0
-tests/vm/run-scenarios --kernel "$bzimage" zc_loop_verify zc_iscsi_verify zc_restart zc_timeout_sink zc_guards || zc_rc=$?
+mapfile -t zc_scenarios < <(tests/vm/run-scenarios --list zc)  # their `# vmtest-kernel: zc` lines
+tests/vm/run-scenarios --kernel "$bzimage" "${zc_scenarios[@]}" || zc_rc=$?
 
 step "summary"
 echo "stock-kernel scenarios: $([ "$stock_rc" = 0 ] && echo passed || echo FAILED)"

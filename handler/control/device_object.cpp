@@ -26,24 +26,12 @@ std::string arg_elements(std::string_view args, std::string_view direction) {
     const std::string_view arg = args.substr(0, args.find(' '));
     args.remove_prefix(std::min(args.size(), arg.size() + 1));
     const size_t colon = arg.find(':');
-    xml += "<arg name=\"" + std::string(arg.substr(0, colon)) + "\" type=\"" + std::string(arg.substr(colon + 1)) + "\"";
+    xml += "<arg name=\"" + std::string(arg.substr(0, colon)) + "\" type=\"" + std::string(arg.substr(colon + 1)) +
+           "\"";
     if (!direction.empty()) xml += " direction=\"" + std::string(direction) + "\"";
     xml += "/>";
   }
   return xml;
-}
-
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-Result<PathState> parse_path_state(std::string_view name) {
-  for (const PathState s : {PathState::kHealthy, PathState::kFailed, PathState::kDisabled})
-    if (name == path_state_name(s)) return s;
-  return Status::error("path state " + quoted(name) + " is not healthy, failed or disabled");
-}
-
-std::string default_mapping_text(const DefaultMapping& mapping) {
-  if (mapping.kind == DefaultMapping::Kind::kFixedPath) return "path:" + std::to_string(mapping.path_nr);
-  return "round-robin";
 }
 
 GVariant* byte_array(const void* data, size_t len) {
@@ -70,16 +58,8 @@ GVariant* path_summary(uint32_t path_nr, const PathReport& path, uint64_t nr_reg
   add_entry(&b, "state", g_variant_new_string(path_state_name(path.state)));
   add_entry(&b, "direct", g_variant_new_boolean(path.direct));
   add_entry(&b, "regions", g_variant_new_uint64(nr_regions));
-  const PathStats& s = path.stats;
-  add_entry(&b, "reads", g_variant_new_uint64(s.reads));
-  add_entry(&b, "writes", g_variant_new_uint64(s.writes));
-  add_entry(&b, "flushes", g_variant_new_uint64(s.flushes));
-  add_entry(&b, "unmaps", g_variant_new_uint64(s.unmaps));
-  add_entry(&b, "bytes_read", g_variant_new_uint64(s.bytes_read));
-  add_entry(&b, "bytes_written", g_variant_new_uint64(s.bytes_written));
-  add_entry(&b, "errors", g_variant_new_uint64(s.errors));
-  add_entry(&b, "failovers", g_variant_new_uint64(s.failovers));
-  add_entry(&b, "bounced", g_variant_new_uint64(s.bounced));
+  for (size_t i = 0; i < kNrPathCounters; i++)
+    add_entry(&b, kPathCounterNames[i], g_variant_new_uint64(path.stats.counts[i]));
   return g_variant_builder_end(&b);
 }
 
@@ -310,18 +290,16 @@ Result<GVariant*> DeviceObject::load_table(GVariant* parameters, uid_t caller_ui
   return published(device_.publish_table(std::move(table).value()), "table loaded", caller_uid);
 }
 
-// Applied to a clone of the live table and published in one swap: a bad
+// Applied to a copy of the live table and published in one swap: a bad
 // entry anywhere leaves the live table as it was.
 Result<GVariant*> DeviceObject::set_region_mappings(GVariant* parameters, uid_t caller_uid) {
   const char* text = nullptr;
   g_variant_get(parameters, "(&s)", &text);
-  auto table = device_.table_slot().clone_current();
-  if (Status s = apply_text(text, *table); !s.ok()) return s;
-  return published(device_.publish_table(std::move(table)), "region mappings set", caller_uid);
+  return published(device_.apply_mappings(text), "region mappings set", caller_uid);
 }
 
 Result<GVariant*> DeviceObject::get_table(GVariant*, uid_t) {
-  const std::string bytes = encode_table_binary(*device_.table_slot().clone_current());
+  const std::string bytes = encode_table_binary(*device_.snapshot());
   return reply(byte_array(bytes.data(), bytes.size()));
 }
 
@@ -330,7 +308,7 @@ Result<GVariant*> DeviceObject::get_table_text(GVariant* parameters, uid_t) {
   g_variant_get(parameters, "(b)", &expand);
   TextFormatOptions options;
   options.expand = expand != FALSE;
-  return reply(g_variant_new_string(format_table_text(*device_.table_slot().clone_current(), options).c_str()));
+  return reply(g_variant_new_string(format_table_text(*device_.snapshot(), options).c_str()));
 }
 
 // One byte per region: kMaxPaths is 256, so every path_nr fits.
@@ -339,7 +317,7 @@ static_assert(kMaxPaths <= 256);
 Result<GVariant*> DeviceObject::get_regions(GVariant* parameters, uid_t) {
   guint64 first = 0, count = 0;
   g_variant_get(parameters, "(tt)", &first, &count);
-  const auto table = device_.table_slot().clone_current();
+  const auto table = device_.snapshot();
   const uint64_t nr_regions = table->nr_regions();
   if (count > kMaxRegionsPerCall)
     return Status::error("nr_regions " + std::to_string(count) + " > " + std::to_string(kMaxRegionsPerCall) +
@@ -361,9 +339,8 @@ Result<GVariant*> DeviceObject::get_region_io(GVariant*, uid_t) {
 
 Result<GVariant*> DeviceObject::get_summary(GVariant*, uid_t) {
   const DeviceReport r = device_.report();
-  const auto table = device_.table_slot().clone_current();
-  const TableGeometry& g = table->geometry();
-  const std::vector<uint64_t> regions = table->regions_per_path();
+  const TableGeometry& g = r.table->geometry();
+  const std::vector<uint64_t> regions = r.table->regions_per_path();
   GVariantBuilder paths;
   g_variant_builder_init(&paths, G_VARIANT_TYPE("aa{sv}"));
   for (uint32_t i = 0; i < r.paths.size(); i++)
@@ -372,7 +349,7 @@ Result<GVariant*> DeviceObject::get_summary(GVariant*, uid_t) {
   g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
   add_entry(&b, "name", g_variant_new_string(device_name_.c_str()));
   add_entry(&b, "config", g_variant_new_string(r.config_source.c_str()));
-  add_entry(&b, "table_file", g_variant_new_string(device_.config().table_path.c_str()));
+  add_entry(&b, "table_file", g_variant_new_string(r.table_path.c_str()));
   add_entry(&b, "mode", g_variant_new_string(mode_name(r.mode)));
   add_entry(&b, "engine", g_variant_new_string(engine_name(r.engine)));
   add_entry(&b, "nr_workers", g_variant_new_uint32(r.nr_workers));
@@ -381,8 +358,10 @@ Result<GVariant*> DeviceObject::get_summary(GVariant*, uid_t) {
   add_entry(&b, "nr_paths", g_variant_new_uint32(g.nr_paths));
   add_entry(&b, "region_sectors", g_variant_new_uint64(g.region_sectors));
   add_entry(&b, "nr_regions", g_variant_new_uint64(g.nr_regions));
-  add_entry(&b, "default", g_variant_new_string(default_mapping_text(g.default_mapping).c_str()));
+  add_entry(&b, "default", g_variant_new_string(default_mapping_name(g.default_mapping).c_str()));
   add_entry(&b, "busy", g_variant_new_uint64(r.busy));
+  // Each path's counters in order, so clients list them without a copy of the names.
+  add_entry(&b, "path_counters", g_variant_new_strv(kPathCounterNames, kNrPathCounters));
   add_entry(&b, "paths", g_variant_builder_end(&paths));
   return reply(g_variant_builder_end(&b));
 }

@@ -6,8 +6,14 @@
 #include <memory>
 #include <set>
 
+#include "enum_names.h"
+
 namespace tcmu_switch {
 namespace {
+
+constexpr EnumName<Mode> kModeNames[] = {{Mode::kPlacement, "placement"}, {Mode::kMultipath, "multipath"}};
+constexpr EnumName<EngineKind> kEngineNames[] = {
+    {EngineKind::kAuto, "auto"}, {EngineKind::kIoUring, "io_uring"}, {EngineKind::kSync, "sync"}};
 
 constexpr std::string_view kDeviceGroup = "device";
 constexpr std::string_view kPathGroupPrefix = "path.";
@@ -38,6 +44,16 @@ Result<uint64_t> parse_u64(std::string_view text, std::string_view what) {
   return value;
 }
 
+// An unsigned integer in min..max; the error names what, the value and the range.
+Result<uint32_t> parse_u32_in(std::string_view text, std::string_view what, uint32_t min, uint32_t max) {
+  auto n = parse_u64(text, what);
+  if (!n.ok()) return n.status();
+  if (n.value() < min || n.value() > max)
+    return Status::error(std::string(what) + " " + std::to_string(n.value()) + " is not in " + std::to_string(min) +
+                         ".." + std::to_string(max));
+  return static_cast<uint32_t>(n.value());
+}
+
 // The raw string of an optional key; nullopt-like empty unique_ptr if absent.
 std::unique_ptr<char, GFreeDeleter> get_raw(GKeyFile* kf, const std::string& group, const char* key) {
   char* v = g_key_file_get_value(kf, group.c_str(), key, nullptr);
@@ -53,34 +69,13 @@ Status check_keys(GKeyFile* kf, const std::string& group, const std::set<std::st
   return {};
 }
 
-Status parse_mode(std::string_view v, Mode& out) {
-  if (v == "placement") out = Mode::kPlacement;
-  else if (v == "multipath") out = Mode::kMultipath;
-  else return Status::error("[device] mode " + quoted(v) + " is not placement or multipath");
+// Parses the value of [device] `key` into out; an error names the key.
+template <typename T>
+Status parse_key(Result<T> (*parse)(std::string_view), const char* key, std::string_view text, T& out) {
+  Result<T> v = parse(text);
+  if (!v.ok()) return Status::error(std::string("[device] ") + key + " " + v.status().message());
+  out = v.value();
   return {};
-}
-
-Status parse_engine(std::string_view v, EngineKind& out) {
-  if (v == "auto") out = EngineKind::kAuto;
-  else if (v == "io_uring") out = EngineKind::kIoUring;
-  else if (v == "sync") out = EngineKind::kSync;
-  else return Status::error("[device] engine " + quoted(v) + " is not auto, io_uring or sync");
-  return {};
-}
-
-Status parse_default(std::string_view v, DefaultMapping& out) {
-  if (v == "round-robin") {
-    out = DefaultMapping::round_robin();
-    return {};
-  }
-  if (v.starts_with("path:")) {
-    auto n = parse_u64(v.substr(5), "[device] default path");
-    if (!n.ok()) return n.status();
-    if (n.value() >= kMaxPaths) return Status::error("[device] default " + quoted(v) + ": path too large");
-    out = DefaultMapping::fixed(static_cast<uint32_t>(n.value()));
-    return {};
-  }
-  return Status::error("[device] default " + quoted(v) + " is not round-robin or path:N");
 }
 
 std::string resolve(const std::string& base_dir, std::string_view path) {
@@ -105,29 +100,24 @@ Status parse_device_group(GKeyFile* kf, const std::string& base_dir, DeviceConfi
   cfg.region_sectors = sectors.value();
 
   if (auto v = get_raw(kf, group, "mode"))
-    if (Status s = parse_mode(v.get(), cfg.mode); !s.ok()) return s;
+    if (Status s = parse_key(parse_mode, "mode", v.get(), cfg.mode); !s.ok()) return s;
   if (auto v = get_raw(kf, group, "engine"))
-    if (Status s = parse_engine(v.get(), cfg.engine); !s.ok()) return s;
+    if (Status s = parse_key(parse_engine, "engine", v.get(), cfg.engine); !s.ok()) return s;
   if (auto v = get_raw(kf, group, "default"))
-    if (Status s = parse_default(v.get(), cfg.default_mapping); !s.ok()) return s;
+    if (Status s = parse_key(parse_default_mapping, "default", v.get(), cfg.default_mapping); !s.ok()) return s;
   if (auto v = get_raw(kf, group, "table")) {
     if (*v.get() == '\0') return Status::error("[device] table is empty");
     cfg.table_path = resolve(base_dir, v.get());
   }
   if (auto v = get_raw(kf, group, "workers")) {
-    auto n = parse_u64(v.get(), "[device] workers");
+    auto n = parse_u32_in(v.get(), "[device] workers", 1, kMaxWorkers);
     if (!n.ok()) return n.status();
-    if (n.value() < 1 || n.value() > kMaxWorkers)
-      return Status::error("[device] workers " + std::to_string(n.value()) + " is not in 1.." +
-                           std::to_string(kMaxWorkers));
-    cfg.nr_workers = static_cast<uint32_t>(n.value());
+    cfg.nr_workers = n.value();
   }
   if (auto v = get_raw(kf, group, "probe_interval_ms")) {
-    auto n = parse_u64(v.get(), "[device] probe_interval_ms");
+    auto n = parse_u32_in(v.get(), "[device] probe_interval_ms", kMinProbeIntervalMs, kMaxProbeIntervalMs);
     if (!n.ok()) return n.status();
-    if (n.value() < 10 || n.value() > 3600000)
-      return Status::error("[device] probe_interval_ms " + std::to_string(n.value()) + " is not in 10..3600000");
-    cfg.probe_interval_ms = static_cast<uint32_t>(n.value());
+    cfg.probe_interval_ms = n.value();
   }
   return {};
 }
@@ -174,32 +164,13 @@ Result<uint32_t> count_path_groups(GKeyFile* kf) {
 
 }  // namespace
 
-const char* mode_name(Mode mode) { return mode == Mode::kMultipath ? "multipath" : "placement"; }
-
-const char* engine_name(EngineKind kind) {
-  switch (kind) {
-    case EngineKind::kIoUring: return "io_uring";
-    case EngineKind::kSync: return "sync";
-    case EngineKind::kAuto: break;
-  }
-  return "auto";
-}
+const char* mode_name(Mode mode) { return enum_name(kModeNames, mode); }
+Result<Mode> parse_mode(std::string_view text) { return parse_enum(kModeNames, text); }
+const char* engine_name(EngineKind kind) { return enum_name(kEngineNames, kind); }
+Result<EngineKind> parse_engine(std::string_view text) { return parse_enum(kEngineNames, text); }
 
 TableGeometry DeviceConfig::geometry(uint64_t size_bytes) const {
   return {nr_paths(), region_sectors, regions_for_size(size_bytes, region_sectors), default_mapping};
-}
-
-Result<std::string> config_path_from_cfgstring(std::string_view cfgstring) {
-  const std::string prefix = std::string(kSubtype) + "/";
-  if (!cfgstring.starts_with(prefix))
-    return Status::error("cfgstring " + quoted(cfgstring) + " does not start with \"" + prefix + "\"");
-  std::string_view rest = cfgstring.substr(prefix.size());
-  // tcmu-runner appends its own options after ';' (";tcmur_cmd_time_out=N").
-  rest = rest.substr(0, rest.find(';'));
-  while (rest.starts_with("//")) rest.remove_prefix(1);
-  if (rest.empty() || rest == "/")
-    return Status::error("cfgstring " + quoted(cfgstring) + " names no config file (expected switch/<path of a config file>)");
-  return rest.starts_with('/') ? std::string(rest) : "/" + std::string(rest);
 }
 
 Result<DeviceConfig> parse_device_config(std::string_view text, const std::string& source,
@@ -224,8 +195,8 @@ Result<DeviceConfig> parse_device_config(std::string_view text, const std::strin
   }
   if (cfg.default_mapping.kind == DefaultMapping::Kind::kFixedPath &&
       cfg.default_mapping.path_nr >= cfg.nr_paths())
-    return fail(Status::error("[device] default path:" + std::to_string(cfg.default_mapping.path_nr) +
-                              " >= nr_paths " + std::to_string(cfg.nr_paths())));
+    return fail(Status::error("[device] default " + default_mapping_name(cfg.default_mapping) + " >= nr_paths " +
+                              std::to_string(cfg.nr_paths())));
   return cfg;
 }
 

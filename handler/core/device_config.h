@@ -1,7 +1,5 @@
-// DeviceConfig: a switch LUN's configuration file (GLib key file) and the
-// cfgstring that names it.
-//
-//   cfgstring  = "switch/" <absolute path of the config file>
+// DeviceConfig: a switch LUN's configuration file (GLib key file). The
+// cfgstring that names the file is the plugin's (handler/plugin/cfgstring.h).
 //
 //   [device]
 //   region_sectors = 128          region size in 512-byte sectors (any value >= 1)
@@ -11,7 +9,7 @@
 //   default = round-robin         round-robin | path:N   (regions the table leaves alone)
 //   engine = auto                 auto | io_uring | sync
 //   workers = 2                   I/O worker threads (1..64)
-//   probe_interval_ms = 1000      multipath: how often a failed path is retried
+//   probe_interval_ms = 1000      multipath: how often a failed path is retried (10..3600000)
 //
 //   [path.0] ... [path.N-1]       one group per path, numbered from 0 without gaps
 //   device = /dev/sdb             block device or regular file
@@ -34,8 +32,12 @@ namespace tcmu_switch {
 enum class Mode : uint8_t { kPlacement, kMultipath };
 enum class EngineKind : uint8_t { kAuto, kIoUring, kSync };
 
+// The config file's names ("placement", "io_uring", ...), also used on D-Bus.
+// A parse error names the text and the accepted names.
 const char* mode_name(Mode mode);
+Result<Mode> parse_mode(std::string_view text);
 const char* engine_name(EngineKind kind);
+Result<EngineKind> parse_engine(std::string_view text);
 
 struct PathConfig {
   std::string device;
@@ -60,11 +62,12 @@ struct DeviceConfig {
   TableGeometry geometry(uint64_t size_bytes) const;
 };
 
-inline constexpr std::string_view kSubtype = "switch";
 inline constexpr uint32_t kMaxWorkers = 64;
-
-// "switch/<path>" -> "<path>"; names what is wrong with a malformed cfgstring.
-Result<std::string> config_path_from_cfgstring(std::string_view cfgstring);
+// The prober reads 4 KiB from each failed path per interval: at least 10 ms so
+// a dead path is not polled in a busy loop, at most an hour, past which a
+// failed path would in effect never come back without the administrator.
+inline constexpr uint32_t kMinProbeIntervalMs = 10;
+inline constexpr uint32_t kMaxProbeIntervalMs = 3600 * 1000;
 
 // Parses key-file text; relative table paths resolve against base_dir.
 Result<DeviceConfig> parse_device_config(std::string_view text, const std::string& source,

@@ -11,12 +11,15 @@
 #include <cstring>
 #include <fstream>
 
+#include "enum_names.h"
+
 namespace tcmu_switch {
 namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-uint64_t load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
+constexpr EnumName<PathState> kPathStateNames[] = {
+    {PathState::kHealthy, "healthy"}, {PathState::kFailed, "failed"}, {PathState::kDisabled, "disabled"}};
 
 // The block device's WRITE ZEROES limit from sysfs (its own queue, or its
 // disk's for a partition); 0 when it has none or sysfs cannot tell.
@@ -32,13 +35,12 @@ uint64_t write_zeroes_max_bytes(dev_t dev) {
 
 }  // namespace
 
-const char* path_state_name(PathState state) {
-  switch (state) {
-    case PathState::kFailed: return "failed";
-    case PathState::kDisabled: return "disabled";
-    case PathState::kHealthy: break;
-  }
-  return "healthy";
+const char* path_state_name(PathState state) { return enum_name(kPathStateNames, state); }
+
+Result<PathState> parse_path_state(std::string_view text) {
+  auto state = parse_enum(kPathStateNames, text);
+  if (!state.ok()) return Status::error("path state " + state.status().message());
+  return state;
 }
 
 Result<std::unique_ptr<Path>> Path::open(const PathConfig& config, uint32_t path_nr, uint64_t lun_bytes,
@@ -87,9 +89,9 @@ Status Path::check_capacity(uint64_t lun_bytes) const {
 }
 
 PathStats Path::stats() const {
-  const Counters& c = counters_;
-  return {load(c.reads), load(c.writes), load(c.flushes), load(c.unmaps), load(c.bytes_read),
-          load(c.bytes_written), load(c.errors), load(c.failovers), load(c.bounced)};
+  PathStats s;
+  for (size_t i = 0; i < kNrPathCounters; i++) s.counts[i] = counters_[i].load(std::memory_order_relaxed);
+  return s;
 }
 
 }  // namespace tcmu_switch

@@ -2,10 +2,13 @@
 // and its counters.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <iterator>
 
 #include "device_config.h"
 #include "reporter.h"
@@ -18,13 +21,32 @@ enum class PathState : uint8_t {
   kFailed,    // an I/O error; the prober brings it back when it answers again
   kDisabled,  // taken out by the administrator; only the administrator restores it
 };
+// "healthy", "failed", "disabled": the D-Bus and targetcli vocabulary.
 const char* path_state_name(PathState state);
+Result<PathState> parse_path_state(std::string_view text);
+
+// A path's counters. Adding one takes a row here and its name in
+// kPathCounterNames: D-Bus and the targetcli plugin list them from there.
+enum class PathCounter : uint8_t {
+  kReads,         // pieces
+  kWrites,        // pieces
+  kFlushes,
+  kUnmaps,        // pieces
+  kBytesRead,
+  kBytesWritten,
+  kErrors,        // pieces that failed on this path
+  kFailovers,     // pieces sent on to another path after an error here
+  kBounced,       // pieces retried through the page cache (O_DIRECT refused the buffer)
+};
+inline constexpr const char* kPathCounterNames[] = {
+    "reads", "writes", "flushes", "unmaps", "bytes_read", "bytes_written", "errors", "failovers", "bounced"};
+inline constexpr size_t kNrPathCounters = std::size(kPathCounterNames);
+static_assert(static_cast<size_t>(PathCounter::kBounced) + 1 == kNrPathCounters, "a name per counter");
 
 // Plain copies of the counters, for the control plane.
 struct PathStats {
-  uint64_t reads = 0, writes = 0, flushes = 0, unmaps = 0;
-  uint64_t bytes_read = 0, bytes_written = 0;
-  uint64_t errors = 0, failovers = 0, bounced = 0;
+  std::array<uint64_t, kNrPathCounters> counts{};
+  uint64_t operator[](PathCounter c) const { return counts[static_cast<size_t>(c)]; }
 };
 
 class Path {
@@ -60,12 +82,10 @@ class Path {
     return state_.compare_exchange_strong(from, to, std::memory_order_acq_rel);
   }
 
-  struct Counters {
-    std::atomic<uint64_t> reads{0}, writes{0}, flushes{0}, unmaps{0};
-    std::atomic<uint64_t> bytes_read{0}, bytes_written{0};
-    std::atomic<uint64_t> errors{0}, failovers{0}, bounced{0};
-  };
-  Counters& counters() { return counters_; }
+  // Relaxed: counters order nothing, readers want a recent value only.
+  void count(PathCounter c, uint64_t n = 1) {
+    counters_[static_cast<size_t>(c)].fetch_add(n, std::memory_order_relaxed);
+  }
   PathStats stats() const;
 
  private:
@@ -79,7 +99,7 @@ class Path {
   bool deallocates_to_zero_ = false;
   uint64_t size_bytes_ = 0;
   std::atomic<PathState> state_{PathState::kHealthy};
-  Counters counters_;
+  std::array<std::atomic<uint64_t>, kNrPathCounters> counters_{};
 };
 
 }  // namespace tcmu_switch

@@ -2,11 +2,36 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cstring>
 #include <numeric>
 #include <string>
 
 namespace tcmu_switch {
+
+constexpr std::string_view kRoundRobinName = "round-robin";
+constexpr std::string_view kFixedPathPrefix = "path:";
+
+std::string default_mapping_name(const DefaultMapping& mapping) {
+  if (mapping.kind == DefaultMapping::Kind::kFixedPath)
+    return std::string(kFixedPathPrefix) + std::to_string(mapping.path_nr);
+  return std::string(kRoundRobinName);
+}
+
+Result<DefaultMapping> parse_default_mapping(std::string_view text) {
+  const std::string quoted = "\"" + std::string(text) + "\"";
+  if (text == kRoundRobinName) return DefaultMapping::round_robin();
+  if (!text.starts_with(kFixedPathPrefix))
+    return Status::error(quoted + " is not round-robin or path:N");
+  const std::string_view digits = text.substr(kFixedPathPrefix.size());
+  uint64_t path_nr = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), path_nr);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size())
+    return Status::error(quoted + ": \"" + std::string(digits) + "\" is not a decimal path number");
+  if (path_nr >= kMaxPaths)
+    return Status::error(quoted + ": path " + std::to_string(path_nr) + " >= kMaxPaths " + std::to_string(kMaxPaths));
+  return DefaultMapping::fixed(static_cast<uint32_t>(path_nr));
+}
 
 Status TableGeometry::validate() const {
   if (nr_paths < 1 || nr_paths > kMaxPaths)

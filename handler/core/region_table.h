@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "status.h"
@@ -37,6 +39,11 @@ struct DefaultMapping {
   static DefaultMapping fixed(uint32_t path_nr) { return {Kind::kFixedPath, path_nr}; }
   bool operator==(const DefaultMapping&) const = default;
 };
+
+// "round-robin" or "path:N" (N decimal), as in config files, switchtab and
+// D-Bus. Parsing checks N < kMaxPaths; N < nr_paths is the caller's to check.
+std::string default_mapping_name(const DefaultMapping& mapping);
+Result<DefaultMapping> parse_default_mapping(std::string_view text);
 
 struct TableGeometry {
   uint32_t nr_paths = 0;        // 1..kMaxPaths

@@ -11,6 +11,8 @@
 
 #include "io_split.h"
 #include "table_file.h"
+#include "table_slot.h"
+#include "table_text.h"
 
 namespace tcmu_switch {
 namespace {
@@ -450,7 +452,6 @@ IoStatus SwitchDevice::error_status(IoOp op) {
 }
 
 void SwitchDevice::account(Path& path, const IoRequest& req) {
-  Path::Counters& c = path.counters();
   if (req.op == IoOp::kRead || req.op == IoOp::kWrite) {
     // A device grown by resize() counts its new regions in the last bucket.
     const uint64_t bucket = std::min<uint64_t>(req.region_nr >> bucket_shift_, kRegionBuckets - 1);
@@ -458,15 +459,15 @@ void SwitchDevice::account(Path& path, const IoRequest& req) {
   }
   switch (req.op) {
     case IoOp::kRead:
-      c.reads.fetch_add(1, std::memory_order_relaxed);
-      c.bytes_read.fetch_add(req.len, std::memory_order_relaxed);
+      path.count(PathCounter::kReads);
+      path.count(PathCounter::kBytesRead, req.len);
       break;
     case IoOp::kWrite:
-      c.writes.fetch_add(1, std::memory_order_relaxed);
-      c.bytes_written.fetch_add(req.len, std::memory_order_relaxed);
+      path.count(PathCounter::kWrites);
+      path.count(PathCounter::kBytesWritten, req.len);
       break;
-    case IoOp::kFlush: c.flushes.fetch_add(1, std::memory_order_relaxed); break;
-    case IoOp::kUnmap: c.unmaps.fetch_add(1, std::memory_order_relaxed); break;
+    case IoOp::kFlush: path.count(PathCounter::kFlushes); break;
+    case IoOp::kUnmap: path.count(PathCounter::kUnmaps); break;
   }
 }
 
@@ -494,11 +495,11 @@ void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
     // COMPARE AND WRITE and WRITE SAME with calloc'd buffers of its own. Go
     // through the page cache instead; the path is not at fault.
     req->buffered = true;
-    path.counters().bounced.fetch_add(1, std::memory_order_relaxed);
+    path.count(PathCounter::kBounced);
     resubmit(req);
     return;
   }
-  path.counters().errors.fetch_add(1, std::memory_order_relaxed);
+  path.count(PathCounter::kErrors);
   if (mode_ == Mode::kMultipath && retry_elsewhere(req)) return;
   finish_piece(req, error_status(req->op));
 }
@@ -511,7 +512,7 @@ bool SwitchDevice::retry_elsewhere(IoRequest* req) noexcept {
   req->attempts++;
   req->path_nr = next;
   req->buffered = false;
-  paths_[failed]->counters().failovers.fetch_add(1, std::memory_order_relaxed);
+  paths_[failed]->count(PathCounter::kFailovers);
   resubmit(req);
   return true;
 }
@@ -599,6 +600,10 @@ Status SwitchDevice::resize(uint64_t size_bytes) {
 
 Result<uint64_t> SwitchDevice::publish_table(std::unique_ptr<RegionTable> table) {
   std::lock_guard<std::mutex> lock(control_mutex_);
+  return publish_locked(std::move(table));
+}
+
+Result<uint64_t> SwitchDevice::publish_locked(std::unique_ptr<RegionTable> table) {
   const TableGeometry want = config_.geometry(size_bytes_.load());
   const TableGeometry& got = table->geometry();
   if (got.nr_paths != want.nr_paths || got.region_sectors != want.region_sectors ||
@@ -608,6 +613,20 @@ Result<uint64_t> SwitchDevice::publish_table(std::unique_ptr<RegionTable> table)
                          " regions) does not match the device (" + std::to_string(want.nr_paths) + ", " +
                          std::to_string(want.region_sectors) + ", " + std::to_string(want.nr_regions) + ")");
   return table_->publish(std::move(table));
+}
+
+// The clone, the edit and the publish under one lock: a reload or another
+// call cannot publish in between and be undone by this one.
+Result<uint64_t> SwitchDevice::apply_mappings(std::string_view text) {
+  std::lock_guard<std::mutex> lock(control_mutex_);
+  auto table = table_->clone_current();
+  if (Status s = apply_text(text, *table); !s.ok()) return s;
+  return publish_locked(std::move(table));
+}
+
+std::unique_ptr<const RegionTable> SwitchDevice::snapshot() const {
+  std::lock_guard<std::mutex> lock(control_mutex_);
+  return table_->clone_current();
 }
 
 TableGeometry SwitchDevice::geometry() const {
@@ -622,9 +641,10 @@ DeviceConfig SwitchDevice::config() const {
 
 DeviceReport SwitchDevice::report() const {
   std::lock_guard<std::mutex> lock(control_mutex_);
-  DeviceReport r{config_.source, config_.mode, engine_->kind(), engine_->nr_workers(), size_bytes_.load(),
-                 table_->generation(), {}, busy_.load(std::memory_order_relaxed), zero_copy_.mapped(),
-                 zero_copy_.mapped_nogup(), zero_copy_.copied()};
+  DeviceReport r{config_.source, config_.table_path, table_->clone_current(), config_.mode, engine_->kind(),
+                 engine_->nr_workers(), size_bytes_.load(), table_->generation(), {},
+                 busy_.load(std::memory_order_relaxed), zero_copy_.mapped(), zero_copy_.mapped_nogup(),
+                 zero_copy_.copied()};
   for (const auto& path : paths_) r.paths.push_back({path->config(), path->state(), path->direct(), path->stats()});
   return r;
 }

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -34,10 +35,11 @@
 #include "region_table.h"
 #include "reporter.h"
 #include "status.h"
-#include "table_slot.h"
 #include "zero_copy.h"
 
 namespace tcmu_switch {
+
+class TableSlot;
 
 enum class IoStatus : uint8_t {
   kOk,             // queued; the sink hears the outcome later
@@ -108,8 +110,12 @@ struct RegionHistogram {
   std::vector<uint64_t> ios;
 };
 
+// One consistent view of the device for the control plane: everything read
+// under the control mutex, so the table is the one `generation` names.
 struct DeviceReport {
   std::string config_source;
+  std::string table_path;  // empty: default mapping only
+  std::unique_ptr<const RegionTable> table;
   Mode mode;
   EngineKind engine;
   uint32_t nr_workers;
@@ -159,7 +165,11 @@ class SwitchDevice final : private IoCompletion {
   Status resize(uint64_t size_bytes);
   // Publishes `table` (its geometry must be this device's); returns the generation.
   Result<uint64_t> publish_table(std::unique_ptr<RegionTable> table);
-  const TableSlot& table_slot() const { return *table_; }
+  // Applies dm-switch set_region_mappings text (table_text.h) to a copy of
+  // the live table and publishes it; a bad entry changes nothing.
+  Result<uint64_t> apply_mappings(std::string_view text);
+  // A copy of the published table (chunks shared, copy on write).
+  std::unique_ptr<const RegionTable> snapshot() const;
   Status set_path_state(uint32_t path_nr, PathState state);
   void set_path_state_listener(PathStateListener listener);
   DeviceReport report() const;
@@ -173,6 +183,8 @@ class SwitchDevice final : private IoCompletion {
  private:
   SwitchDevice(const DeviceConfig& config, const DeviceLimits& limits, CommandSink& sink, Reporter& reporter);
   Status start();
+  // REQUIRES: control_mutex_ held.
+  Result<uint64_t> publish_locked(std::unique_ptr<RegionTable> table);
 
   IoStatus submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
                         uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline) noexcept;

@@ -27,6 +27,7 @@
 #include <string>
 
 #include "cdb_check.h"
+#include "cfgstring.h"
 #include "deadline.h"
 #include "device_config.h"
 #include "device_object.h"

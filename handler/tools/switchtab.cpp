@@ -155,13 +155,9 @@ Result<uint64_t> parse_size(const std::string& option, const std::string& text) 
 }
 
 Result<DefaultMapping> parse_default(const std::string& text) {
-  if (text == "round-robin") return DefaultMapping::round_robin();
-  if (text.starts_with("path:")) {
-    Result<uint32_t> path = parse_number32("--default", text.substr(5));
-    if (!path.ok()) return path.status();
-    return DefaultMapping::fixed(path.value());
-  }
-  return usage_error("--default: \"" + text + "\" is neither round-robin nor path:N");
+  auto mapping = parse_default_mapping(text);
+  if (!mapping.ok()) return usage_error("--default: " + mapping.status().message());
+  return mapping;
 }
 
 // The geometry named by the options, nullopt if none is given.
@@ -305,7 +301,6 @@ Result<int> cmd_info(const std::vector<std::string>& argv) {
   const RegionTable& t = *loaded->table;
   uint64_t present = 0;
   for (uint64_t c = 0; c < t.nr_chunks(); c++) present += t.chunk_present(c);
-  const DefaultMapping& def = t.geometry().default_mapping;
   std::string out;
   add_field(out, "file",
             args->positional()[0] + " (" + (loaded->binary ? "binary" : "text") + ", " +
@@ -316,9 +311,7 @@ Result<int> cmd_info(const std::vector<std::string>& argv) {
       std::to_string(t.region_sectors()) + " (" + std::to_string(t.region_bytes()) + " bytes)");
   add_field(out, "nr_regions", std::to_string(t.nr_regions()));
   add_field(out, "entry_bits", std::to_string(t.entry_bits()));
-  add_field(out, "default",
-            def.kind == DefaultMapping::Kind::kFixedPath ? "path:" + std::to_string(def.path_nr)
-                                                         : std::string("round-robin"));
+  add_field(out, "default", default_mapping_name(t.geometry().default_mapping));
   add_field(out, "chunks",
             std::to_string(present) + " of " + std::to_string(t.nr_chunks()) + " present (" +
                 std::to_string(RegionTable::kChunkRegions) + " regions each)");

@@ -19,10 +19,6 @@ PATH_ACTIONS = {'fail': 'failed', 'restore': 'healthy', 'disable': 'disabled'}
 
 SAVE_FORMATS = ('binary', 'text')
 
-COUNTERS = ('reads', 'writes', 'flushes', 'unmaps', 'bytes_read', 'bytes_written', 'errors', 'failovers',
-            'bounced')
-
-
 def parse_number(text, what):
     '''A non-negative integer, decimal or 0x-prefixed hex; the error names what and the text.'''
     try:
@@ -124,7 +120,7 @@ def paths_set(client, action, path_nr):
 
 def stats(client):
     s = client.summary()
-    keep = ('generation', 'busy', 'engine', 'nr_workers', 'mode')
+    keep = ('generation', 'busy', 'engine', 'nr_workers', 'mode', 'path_counters')
     out = {'op': 'stats', 'device': client.name, 'paths': s['paths']}
     out.update((k, s[k]) for k in keep)
     return out
@@ -177,7 +173,9 @@ def render_paths(paths):
 
 
 def render_stats(result):
-    rows = [(p['path_nr'], p['name'], p['state']) + tuple(p[c] for c in COUNTERS) for p in result['paths']]
-    lines = columns(('path', 'name', 'state') + COUNTERS, rows)
+    # The handler lists the counters (handler/core/path.h's kPathCounterNames).
+    counters = tuple(result['path_counters'])
+    rows = [(p['path_nr'], p['name'], p['state']) + tuple(p[c] for c in counters) for p in result['paths']]
+    lines = columns(('path', 'name', 'state') + counters, rows)
     lines.append('generation %d, %d commands refused busy' % (result['generation'], result['busy']))
     return lines

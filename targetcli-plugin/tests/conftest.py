@@ -22,6 +22,8 @@ class FakeClient(object):
             'mode': 'multipath', 'engine': 'io_uring', 'nr_workers': 2, 'size_bytes': 256 << 20,
             'generation': self.generation, 'nr_paths': 2, 'region_sectors': 128, 'nr_regions': 4096,
             'default': 'round-robin', 'busy': 0,
+            'path_counters': ['reads', 'writes', 'flushes', 'unmaps', 'bytes_read', 'bytes_written', 'errors',
+                              'failovers', 'bounced'],
             'paths': [dict(path_nr=i, name='ram%d' % i, device='/dev/ram%d' % i, offset_bytes=0,
                            state=self.states[i], direct=True, regions=2048, reads=10 * i, writes=20 * i,
                            flushes=1, unmaps=0, bytes_read=4096 * i, bytes_written=8192 * i, errors=0,

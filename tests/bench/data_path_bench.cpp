@@ -327,7 +327,7 @@ void print_result(const Options& o, const DeviceReport& report, const Snapshot& 
 
 uint64_t pieces_done(const DeviceReport& r) {
   uint64_t n = 0;
-  for (const PathReport& p : r.paths) n += p.stats.reads + p.stats.writes;
+  for (const PathReport& p : r.paths) n += p.stats[PathCounter::kReads] + p.stats[PathCounter::kWrites];
   return n;
 }
 

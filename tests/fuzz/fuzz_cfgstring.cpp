@@ -1,4 +1,4 @@
-// libFuzzer target: the cfgstring (device_config.h), which reaches the
+// libFuzzer target: the cfgstring (handler/plugin/cfgstring.h), which reaches the
 // handler from targetcli, configfs and the kernel: "switch/<path>", with
 // tcmu-runner's own ";name=value" options appended. Properties: no crash;
 // an error quotes the cfgstring; an accepted one gives an absolute path with
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "device_config.h"
+#include "cfgstring.h"
 #include "fuzz_check.h"
 
 using namespace tcmu_switch;

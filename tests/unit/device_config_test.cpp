@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "path.h"
+
 namespace tcmu_switch {
 namespace {
 
@@ -88,6 +90,11 @@ TEST(DeviceConfigTest, RejectsBadValuesNamingKeyAndValue) {
   EXPECT_NE(error_of("[device]\nregion_sectors=8\nworkers=0\n[path.0]\ndevice=/x\n").find("workers 0 is not in 1..64"),
             std::string::npos);
   EXPECT_NE(error_of("[device]\nregion_sectors=8\n").find("at least one path"), std::string::npos);
+  for (const char* interval : {"9", "3600001"})
+    EXPECT_NE(error_of(std::string("[device]\nregion_sectors=8\nprobe_interval_ms=") + interval +
+                       "\n[path.0]\ndevice=/x\n")
+                  .find(std::string("probe_interval_ms ") + interval + " is not in 10..3600000"),
+              std::string::npos);
   // Found by fuzz_device_config: an empty label named the path "" in logs and stats.
   EXPECT_NE(error_of("[device]\nregion_sectors=8\n[path.0]\ndevice=/x\nname=\n").find("[path.0] name is empty"),
             std::string::npos);
@@ -105,19 +112,41 @@ TEST(DeviceConfigTest, RejectsRegionSectorsWhoseByteSizeOverflows) {
   EXPECT_EQ(c.value().geometry(uint64_t{1} << 30).nr_regions, 1u);
 }
 
-TEST(DeviceConfigTest, CfgstringNamesTheConfigFile) {
-  EXPECT_EQ(config_path_from_cfgstring("switch//etc/ts/a.conf").value(), "/etc/ts/a.conf");
-  EXPECT_EQ(config_path_from_cfgstring("switch/etc/ts/a.conf").value(), "/etc/ts/a.conf");
-  EXPECT_EQ(config_path_from_cfgstring("switch//etc/a.conf;tcmur_cmd_time_out=5").value(), "/etc/a.conf");
-  EXPECT_NE(config_path_from_cfgstring("file//x").status().message().find("does not start with \"switch/\""),
-            std::string::npos);
-  EXPECT_NE(config_path_from_cfgstring("switch/").status().message().find("names no config file"), std::string::npos);
-}
-
 TEST(DeviceConfigTest, LoadReportsMissingFile) {
   auto c = load_device_config("/nonexistent/x.conf");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("/nonexistent/x.conf"), std::string::npos);
+}
+
+// Each name is parsed by the function pair that formats it.
+TEST(NamesTest, EveryNameParsesBackToItsValue) {
+  for (Mode m : {Mode::kPlacement, Mode::kMultipath}) EXPECT_EQ(parse_mode(mode_name(m)).value(), m);
+  for (EngineKind e : {EngineKind::kAuto, EngineKind::kIoUring, EngineKind::kSync})
+    EXPECT_EQ(parse_engine(engine_name(e)).value(), e);
+  for (PathState p : {PathState::kHealthy, PathState::kFailed, PathState::kDisabled})
+    EXPECT_EQ(parse_path_state(path_state_name(p)).value(), p);
+  for (DefaultMapping d : {DefaultMapping::round_robin(), DefaultMapping::fixed(0), DefaultMapping::fixed(255)})
+    EXPECT_EQ(parse_default_mapping(default_mapping_name(d)).value(), d);
+  EXPECT_EQ(default_mapping_name(DefaultMapping::fixed(7)), "path:7");
+}
+
+TEST(NamesTest, UnknownNamesAreRefusedNamingTheInputAndTheChoices) {
+  const struct {
+    Status status;
+    const char* substring;
+  } cases[] = {
+      {parse_mode("mirror").status(), "\"mirror\" is not placement or multipath"},
+      {parse_engine("aio").status(), "\"aio\" is not auto, io_uring or sync"},
+      {parse_path_state("sleepy").status(), "path state \"sleepy\" is not healthy, failed or disabled"},
+      {parse_default_mapping("sideways").status(), "\"sideways\" is not round-robin or path:N"},
+      {parse_default_mapping("path:x").status(), "\"x\" is not a decimal path number"},
+      {parse_default_mapping("path:").status(), "\"\" is not a decimal path number"},
+      {parse_default_mapping("path:256").status(), "path 256 >= kMaxPaths 256"},
+  };
+  for (const auto& c : cases) {
+    ASSERT_FALSE(c.status.ok()) << c.substring;
+    EXPECT_NE(c.status.message().find(c.substring), std::string::npos) << c.status.message();
+  }
 }
 
 }  // namespace

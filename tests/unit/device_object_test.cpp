@@ -23,6 +23,7 @@
 
 #include "device_naming.h"
 #include "table_binary.h"
+#include "test_support.h"
 
 namespace tcmu_switch::control {
 namespace {
@@ -78,11 +79,6 @@ class CountingSink : public CommandSink {
   std::mutex mutex_;
   std::condition_variable cv_;
   int done_ = 0;
-};
-
-class NullReporter : public Reporter {
- public:
-  void report(LogLevel, const std::string&) noexcept override {}
 };
 
 // A dbus-daemon of our own (session configuration: only our uid may
@@ -231,14 +227,14 @@ class DeviceObjectTest : public ::testing::Test {
     return out;
   }
 
-  uint64_t generation() { return device_->table_slot().generation(); }
+  uint64_t generation() { return device_->report().generation; }
 
   ~DeviceObjectTest() override { g_clear_error(&error_); }
 
   PrivateBus bus_;
   fs::path dir_;
   CountingSink sink_;
-  NullReporter reporter_;
+  test_support::CollectingReporter reporter_;
   std::unique_ptr<SwitchDevice> device_;
   GDBusConnection* service_ = nullptr;
   GDBusConnection* client_ = nullptr;
@@ -409,14 +405,13 @@ TEST_F(DeviceObjectTest, SetPathStateRefusesUnknownStatesAndPathsByName) {
 
 TEST_F(DeviceObjectTest, RegionIoCountsTheWriteInItsBucket) {
   export_object(getuid());
-  void* buf = nullptr;
-  ASSERT_EQ(posix_memalign(&buf, 4096, 4096), 0);
-  std::memset(buf, 0x5a, 4096);
-  iovec iov{buf, 4096};
+  test_support::AlignedBuffer buf(4096);
+  std::memset(buf.data, 0x5a, buf.size);
+  iovec iov{buf.data, buf.size};
   const uint64_t region = 5;
-  ASSERT_EQ(device_->write(buf, &iov, 1, region * kRegionSectors * kSectorBytes, 4096, false), IoStatus::kOk);
+  ASSERT_EQ(device_->write(buf.data, &iov, 1, region * kRegionSectors * kSectorBytes, buf.size, false),
+            IoStatus::kOk);
   ASSERT_TRUE(sink_.wait_done());
-  std::free(buf);
   GVariant* r = call("GetRegionIo", nullptr, "(uat)");
   ASSERT_NE(r, nullptr) << error_message();
   guint32 shift = 0;
@@ -459,6 +454,14 @@ TEST_F(DeviceObjectTest, SummaryCountsEveryRegionOnceAndNamesThePaths) {
     g_variant_unref(p);
   }
   EXPECT_EQ(total, kNrRegions);
+  const char** counters = nullptr;
+  ASSERT_TRUE(g_variant_lookup(dict, "path_counters", "^a&s", &counters));
+  std::vector<std::string> names(counters, counters + g_strv_length(const_cast<gchar**>(counters)));
+  g_free(counters);
+  EXPECT_EQ(names, std::vector<std::string>(std::begin(kPathCounterNames), std::end(kPathCounterNames)));
+  GVariant* first = g_variant_get_child_value(paths, 0);
+  for (const std::string& name : names) EXPECT_TRUE(g_variant_lookup(first, name.c_str(), "t", nullptr)) << name;
+  g_variant_unref(first);
   g_variant_unref(paths);
   g_variant_unref(dict);
   g_variant_unref(r);

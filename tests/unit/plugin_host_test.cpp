@@ -1,191 +1,32 @@
-// The real handler_switch.so, loaded into a test double of tcmu-runner.
-//
-// This executable plays the runner's part and nothing more: it exports the
-// symbols the runner (tcmur_register_handler, tcmur_cmd_complete,
-// tcmur_dev_{get,set}_private) and libtcmu (the tcmu_dev_* accessors and the
-// loggers) give a handler, dlopen()s the built plugin with RTLD_NOW as
-// main.c:161-219 does, calls handler_init and drives the callouts on real
-// files. A device here is a plain struct holding what libtcmu would hold
-// (block size, LBA count, max transfer, unmap settings, cfgstring); commands
-// are tcmur_cmd structs with iovecs, completed by the plugin through
-// tcmur_cmd_complete(). It is not tcmu-runner: no ring, no
-// netlink, no SCSI emulation. The proof in a real kernel with Debian's runner
-// is tests/vm (smoke, placement, reload and the fault scenarios).
-#include <dlfcn.h>
+// The real handler_switch.so, loaded into fake_runner (a test double of
+// tcmu-runner and libtcmu), driven through its callouts on real files. The
+// proof in a real kernel with Debian's runner is tests/vm (smoke, placement,
+// reload and the fault scenarios).
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdint.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
-
-#include "tcmu_api.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "fake_runner.h"
+#include "aligned_buffer.h"
+
+using fake_runner::HostCommand;
+using tcmu_switch::test_support::AlignedBuffer;
+
 namespace fs = std::filesystem;
-
-// ---- the runner's side: what a handler's dlopen() resolves against ----------
-
-// What libtcmu keeps per device (libtcmu_priv.h), reduced to what a handler
-// can read or set through the exported accessors.
-struct tcmu_device {
-  std::string cfgstring;
-  std::string uio_name = "uio0";
-  uint32_t block_size = 512;
-  uint64_t num_lbas = 0;
-  uint32_t max_xfer_len = 1024;  // blocks, as hw_max_sectors=1024 gives
-  uint32_t opt_unmap_gran = 0;
-  bool unmap_split = false;
-  uint32_t unmap_gran_align = 0;
-  uint32_t max_unmap_len = 0;
-  int cmd_time_out = 30;  // configfs attrib/cmd_time_out, seconds
-  bool write_cache = false;
-  void* handler_private = nullptr;
-  // The start of the UIO map: a stock kernel's mailbox carries no zero-copy
-  // flag, so zeroes are what the plugin would read there.
-  alignas(4096) unsigned char mailbox[4096] = {};
-};
-
-namespace host {
-
-tcmur_handler* registered = nullptr;
-int nr_registrations = 0;
-
-struct Completion {
-  int status;
-};
-
-std::mutex mutex;
-std::condition_variable cv;
-std::map<void*, std::vector<Completion>> completions;  // every call, by command
-std::vector<std::string> log_lines;
-
-void log_line(const char* level, const char* fmt, va_list ap) {
-  char buf[1024];
-  vsnprintf(buf, sizeof(buf), fmt, ap);
-  std::lock_guard<std::mutex> lock(mutex);
-  log_lines.push_back(std::string(level) + " " + buf);
-}
-
-bool log_has(const std::string& needle) {
-  std::lock_guard<std::mutex> lock(mutex);
-  for (const auto& l : log_lines)
-    if (l.find(needle) != std::string::npos) return true;
-  return false;
-}
-
-// Everything the plugin logged, for failure messages.
-std::string log_text() {
-  std::lock_guard<std::mutex> lock(mutex);
-  std::string text;
-  for (const auto& l : log_lines) text += l;
-  return text;
-}
-
-}  // namespace host
-
-#define HOST_EXPORT extern "C" __attribute__((visibility("default")))
-
-HOST_EXPORT int tcmur_register_handler(tcmur_handler* handler) {
-  host::registered = handler;
-  host::nr_registrations++;
-  return handler->init != nullptr ? handler->init() : 0;  // main.c:83-90
-}
-
-HOST_EXPORT void tcmur_cmd_complete(tcmu_device*, void* data, int rc) {
-  std::lock_guard<std::mutex> lock(host::mutex);
-  host::completions[data].push_back({rc});
-  host::cv.notify_all();
-}
-
-HOST_EXPORT void tcmur_dev_set_private(tcmu_device* dev, void* priv) { dev->handler_private = priv; }
-HOST_EXPORT void* tcmur_dev_get_private(tcmu_device* dev) { return dev->handler_private; }
-
-HOST_EXPORT char* tcmu_dev_get_cfgstring(tcmu_device* dev) { return dev->cfgstring.data(); }
-HOST_EXPORT const char* tcmu_dev_get_uio_name(tcmu_device* dev) { return dev->uio_name.c_str(); }
-HOST_EXPORT uint32_t tcmu_dev_get_block_size(tcmu_device* dev) { return dev->block_size; }
-HOST_EXPORT uint64_t tcmu_dev_get_num_lbas(tcmu_device* dev) { return dev->num_lbas; }
-HOST_EXPORT uint32_t tcmu_dev_get_max_xfer_len(tcmu_device* dev) { return dev->max_xfer_len; }
-HOST_EXPORT void tcmu_dev_set_max_unmap_len(tcmu_device* dev, uint32_t len) { dev->max_unmap_len = len; }
-HOST_EXPORT void tcmu_dev_set_opt_unmap_gran(tcmu_device* dev, uint32_t len, bool split) {
-  dev->opt_unmap_gran = len;
-  dev->unmap_split = split;
-}
-HOST_EXPORT void tcmu_dev_set_unmap_gran_align(tcmu_device* dev, uint32_t len) { dev->unmap_gran_align = len; }
-HOST_EXPORT void tcmu_dev_set_write_cache_enabled(tcmu_device* dev, bool enabled) { dev->write_cache = enabled; }
-HOST_EXPORT int tcmu_cfgfs_dev_get_attr_int(tcmu_device* dev, const char* name) {
-  return std::string(name) == "cmd_time_out" ? dev->cmd_time_out : -ENOENT;
-}
-// As libtcmu (api.c): copies up to the iovecs' length; returns the bytes copied.
-HOST_EXPORT size_t tcmu_memcpy_into_iovec(iovec* iov, size_t iov_cnt, void* src, size_t len) {
-  size_t copied = 0;
-  for (size_t i = 0; i < iov_cnt && copied < len; i++) {
-    const size_t n = std::min(iov[i].iov_len, len - copied);
-    std::memcpy(iov[i].iov_base, static_cast<char*>(src) + copied, n);
-    copied += n;
-  }
-  return copied;
-}
-// As libtcmu (api.c): the LBA of a 10- or 16-byte CDB, big-endian.
-HOST_EXPORT uint64_t tcmu_cdb_get_lba(uint8_t* cdb) {
-  uint64_t lba = 0;
-  const bool cdb16 = (cdb[0] >> 5) == 4;
-  for (int i = 2; i < (cdb16 ? 10 : 6); i++) lba = lba << 8 | cdb[i];
-  return lba;
-}
-
-// As libtcmu (api.c:31-60) for the groups of the opcodes these tests send.
-HOST_EXPORT int tcmu_cdb_get_length(uint8_t* cdb) {
-  switch (cdb[0] >> 5) {
-    case 0: return 6;
-    case 1:
-    case 2: return 10;
-    case 4: return 16;
-    case 5: return 12;
-    default: return -EINVAL;
-  }
-}
-
-// Like libtcmu: a malloc'd name the caller frees, the map's base and length.
-HOST_EXPORT char* tcmu_dev_get_memory_info(tcmu_device* dev, void** base, size_t* len, off_t* offset) {
-  *base = dev->mailbox;
-  *len = sizeof(dev->mailbox);
-  *offset = 0;
-  return strdup(("/dev/" + dev->uio_name).c_str());
-}
-
-#define HOST_LOGGER(fn, level)                                                  \
-  HOST_EXPORT void fn(tcmu_device*, const char*, int, const char* fmt, ...) { \
-    va_list ap;                                                                 \
-    va_start(ap, fmt);                                                          \
-    host::log_line(level, fmt, ap);                                             \
-    va_end(ap);                                                                 \
-  }
-HOST_LOGGER(tcmu_crit_message, "CRIT")
-HOST_LOGGER(tcmu_err_message, "ERROR")
-HOST_LOGGER(tcmu_warn_message, "WARN")
-HOST_LOGGER(tcmu_info_message, "INFO")
-HOST_LOGGER(tcmu_dbg_message, "DEBUG")
-HOST_LOGGER(tcmu_dbg_scsi_cmd_message, "DEBUG")
-
-// ---- the tests --------------------------------------------------------------
 
 namespace {
 
@@ -215,60 +56,21 @@ void write_text(const fs::path& file, const std::string& text) {
   ASSERT_TRUE(out.good()) << file;
 }
 
-struct AlignedBuffer {
-  explicit AlignedBuffer(size_t n) : size(n) {
-    EXPECT_EQ(posix_memalign(&data, 4096, n), 0);
-    std::memset(data, 0, n);
-  }
-  ~AlignedBuffer() { std::free(data); }
-  AlignedBuffer(const AlignedBuffer&) = delete;
-  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-  unsigned char* bytes() { return static_cast<unsigned char*>(data); }
-  void* data = nullptr;
-  size_t size;
-};
-
-// One command as libtcmu hands it over: a tcmulib_cmd with a CDB and the
-// data iovecs, wrapped in the runner's tcmur_cmd.
-struct HostCommand {
-  HostCommand(uint8_t opcode, unsigned char* data, const std::vector<size_t>& iov_lens) {
-    cdb[0] = opcode;
-    size_t at = 0;
-    for (size_t len : iov_lens) {
-      iov.push_back({data + at, len});
-      at += len;
-    }
-    lib.cdb = cdb;
-    lib.iovec = iov.data();
-    lib.iov_cnt = iov.size();
-    cmd.lib_cmd = &lib;
-    cmd.iovec = iov.data();
-    cmd.iov_cnt = iov.size();
-  }
-  uint8_t cdb[16] = {};
-  std::vector<iovec> iov;
-  tcmulib_cmd lib = {};
-  tcmur_cmd cmd = {};
-};
-
 class PluginHostTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    // RTLD_NOW: every undefined symbol must resolve here, as in the runner.
-    dl_ = dlopen(HANDLER_SWITCH_SO, RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(dl_, nullptr) << dlerror();
-    auto init = reinterpret_cast<int (*)()>(dlsym(dl_, "handler_init"));
-    ASSERT_NE(init, nullptr) << dlerror();
-    ASSERT_EQ(init(), 0);
+    std::string error;
+    dl_ = fake_runner::load_plugin(HANDLER_SWITCH_SO, &error);
+    ASSERT_NE(dl_, nullptr) << error;
   }
 
   void SetUp() override {
-    ASSERT_NE(host::registered, nullptr);
-    handler_ = host::registered;
+    ASSERT_NE(fake_runner::registered, nullptr);
+    handler_ = fake_runner::registered;
     {
-      std::lock_guard<std::mutex> lock(host::mutex);
-      host::completions.clear();
-      host::log_lines.clear();
+      std::lock_guard<std::mutex> lock(fake_runner::mutex);
+      fake_runner::completions.clear();
+      fake_runner::log_lines.clear();
     }
     dir_ = fs::temp_directory_path() / ("plugin_host_test." + std::to_string(getpid()));
     fs::create_directories(dir_);
@@ -306,7 +108,7 @@ class PluginHostTest : public ::testing::Test {
   void open_device(const std::string& cfgstring) {
     dev_.cfgstring = cfgstring;
     dev_.num_lbas = kLunBytes / dev_.block_size;
-    ASSERT_EQ(handler_->open(&dev_, false), 0) << host::log_text();
+    ASSERT_EQ(handler_->open(&dev_, false), 0) << fake_runner::log_text();
     opened_ = true;
   }
 
@@ -318,15 +120,15 @@ class PluginHostTest : public ::testing::Test {
   // expect_each_completed_once() to find.
   int wait_completion(HostCommand& c, int callout_rc) {
     if (callout_rc != TCMU_STS_OK) return callout_rc;
-    std::unique_lock<std::mutex> lock(host::mutex);
-    const bool done = host::cv.wait_for(lock, std::chrono::seconds(20), [&] {
-      return host::completions.count(&c.cmd) != 0;
+    std::unique_lock<std::mutex> lock(fake_runner::mutex);
+    const bool done = fake_runner::cv.wait_for(lock, std::chrono::seconds(20), [&] {
+      return fake_runner::completions.count(&c.cmd) != 0;
     });
     EXPECT_TRUE(done) << "command never completed";
     if (!done) return TCMU_STS_TIMEOUT;
-    const host::Completion first = host::completions[&c.cmd].front();
-    host::completions[&c.cmd].erase(host::completions[&c.cmd].begin());
-    if (host::completions[&c.cmd].empty()) host::completions.erase(&c.cmd);
+    const fake_runner::Completion first = fake_runner::completions[&c.cmd].front();
+    fake_runner::completions[&c.cmd].erase(fake_runner::completions[&c.cmd].begin());
+    if (fake_runner::completions[&c.cmd].empty()) fake_runner::completions.erase(&c.cmd);
     return first.status;
   }
 
@@ -404,8 +206,8 @@ class PluginHostTest : public ::testing::Test {
   // No command was completed twice, and none that the test did not wait for.
   void expect_each_completed_once() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // late duplicates
-    std::lock_guard<std::mutex> lock(host::mutex);
-    for (const auto& [cmd, calls] : host::completions)
+    std::lock_guard<std::mutex> lock(fake_runner::mutex);
+    for (const auto& [cmd, calls] : fake_runner::completions)
       ADD_FAILURE() << "command " << cmd << ": " << calls.size() << " completion(s) nobody waited for";
   }
 
@@ -422,7 +224,7 @@ const Layout kModThree = [](uint64_t r) { return static_cast<uint32_t>(r % 3); }
 const Layout kReversed = [](uint64_t r) { return static_cast<uint32_t>(2 - (r % 3)); };
 
 TEST_F(PluginHostTest, HandlerInitRegistersTheSwitchSubtypeWithAsyncCallouts) {
-  EXPECT_EQ(host::nr_registrations, 1);
+  EXPECT_EQ(fake_runner::nr_registrations, 1);
   EXPECT_STREQ(handler_->subtype, "switch");
   EXPECT_NE(handler_->name, nullptr);
   ASSERT_NE(handler_->cfg_desc, nullptr);
@@ -547,7 +349,7 @@ TEST_F(PluginHostTest, HandleCmdRefusesAnchoredWriteSameAndLeavesReadsAndWritesT
   HostCommand anchored(WRITE_SAME_16, nullptr, {});
   anchored.cdb[1] = 0x18;  // ANCHOR and UNMAP: the LBP VPD page has ANC_SUP=0
   EXPECT_EQ(handler_->handle_cmd(&dev_, &anchored.cmd), TCMU_STS_INVALID_CDB);
-  EXPECT_TRUE(host::log_has("ANCHOR")) << host::log_text();
+  EXPECT_TRUE(fake_runner::log_has("ANCHOR")) << fake_runner::log_text();
   for (const int opcode : {READ_16, WRITE_16}) {
     HostCommand plain(static_cast<uint8_t>(opcode), nullptr, {});
     plain.cdb[1] = 0x08;  // FUA: honoured, not refused
@@ -595,8 +397,8 @@ TEST_F(PluginHostTest, ReconfigToAnotherTableMovesRoutingAndABadOneChangesNothin
   const std::string bad = make_config("bad", kReversed);
   write_text(dir_ / "bad.table", "0:0\n1:7\n");
   EXPECT_LT(reconfig_cfgstring(bad), 0);
-  EXPECT_TRUE(host::log_has("reconfig refused, nothing changed"));
-  EXPECT_TRUE(host::log_has("path 7"));
+  EXPECT_TRUE(fake_runner::log_has("reconfig refused, nothing changed"));
+  EXPECT_TRUE(fake_runner::log_has("path 7"));
   // So is a config that would change the mode of a live LUN.
   EXPECT_LT(reconfig_cfgstring(make_config("mp", kModThree, "mode=multipath\n")), 0);
   fill(out, 4);
@@ -625,7 +427,7 @@ TEST_F(PluginHostTest, DevSizeGrowsWithinThePathsAndShrinksNoFurtherThanTheTable
 
   // Smaller than the regions the table names: refused, the size stays.
   EXPECT_LT(reconfig_size(kLunBytes / 2), 0);
-  EXPECT_TRUE(host::log_has("region 0x10 (16) >= nr_regions 16")) << host::log_text();
+  EXPECT_TRUE(fake_runner::log_has("region 0x10 (16) >= nr_regions 16")) << fake_runner::log_text();
   EXPECT_EQ(read(kLunBytes - kRegionBytes, in, {in.size}), TCMU_STS_OK);
   expect_each_completed_once();
 }

@@ -7,9 +7,12 @@
 #include <atomic>
 
 #include "table_slot.h"
+#include "test_support.h"
 
 namespace tcmu_switch {
 namespace {
+
+using test_support::mentions;
 
 std::unique_ptr<RegionTable> make_table(uint32_t nr_paths, uint64_t nr_regions,
                                         DefaultMapping def = DefaultMapping::round_robin(),
@@ -73,10 +76,15 @@ TEST(RegionTableTest, RejectsBadGeometryWithNamedField) {
 
 TEST(RegionTableTest, SetRejectsOutOfRangeAndKeepsTable) {
   auto t = make_table(3, 100);
-  Status s = t->set(100, 0);
-  EXPECT_EQ(s.message(), "region 100 >= nr_regions 100");
-  s = t->set(5, 3);
-  EXPECT_EQ(s.message(), "path 3 >= nr_paths 3");
+  const struct {
+    uint64_t region_nr;
+    uint32_t path_nr;
+    const char* substring;
+  } cases[] = {
+      {100, 0, "region 100 >= nr_regions 100"},
+      {5, 3, "path 3 >= nr_paths 3"},
+  };
+  for (const auto& c : cases) EXPECT_TRUE(mentions(t->set(c.region_nr, c.path_nr).message(), c.substring));
   EXPECT_EQ(t->entry_bytes(), 0u);
   EXPECT_EQ(t->path_nr(5), 2u);
 }
@@ -163,7 +171,7 @@ TEST(RegionTableTest, CheckChunkNamesAnEntryBeyondNrPaths) {
   words[0] |= 3;  // region 0 -> path 3
   Status s = t->check_chunk(0);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), "region 0 maps to path 3 >= nr_paths 3");
+  EXPECT_TRUE(mentions(s.message(), "region 0 maps to path 3 >= nr_paths 3"));
 }
 
 TEST(TableSlotTest, PublishBumpsGenerationAndReadersSeeWholeTables) {

@@ -18,32 +18,19 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.h"
+
 namespace tcmu_switch {
 namespace {
+
+using test_support::AlignedBuffer;
+using test_support::CollectingReporter;
 
 namespace fs = std::filesystem;
 
 constexpr uint64_t kLunBytes = 4 << 20;
 constexpr uint64_t kRegionSectors = 128;  // 64 KiB
 constexpr uint64_t kRegionBytes = kRegionSectors * kSectorBytes;
-
-class CollectingReporter : public Reporter {
- public:
-  void report(LogLevel, const std::string& message) noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    lines_.push_back(message);
-  }
-  bool saw(const std::string& needle) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& l : lines_)
-      if (l.find(needle) != std::string::npos) return true;
-    return false;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
 
 // Records every completion; a command completed twice is a test failure.
 class RecordingSink : public CommandSink {
@@ -71,17 +58,6 @@ class RecordingSink : public CommandSink {
   std::condition_variable cv_;
   std::map<void*, IoStatus> done_;
   int duplicates_ = 0;
-};
-
-struct AlignedBuffer {
-  explicit AlignedBuffer(size_t n) : size(n) {
-    EXPECT_EQ(posix_memalign(&data, 4096, n), 0);
-    std::memset(data, 0, n);
-  }
-  ~AlignedBuffer() { std::free(data); }
-  char* bytes() { return static_cast<char*>(data); }
-  void* data = nullptr;
-  size_t size;
 };
 
 class SwitchDeviceTest : public ::testing::TestWithParam<EngineKind> {
@@ -141,7 +117,7 @@ class SwitchDeviceTest : public ::testing::TestWithParam<EngineKind> {
 
   // Each region of [off, off + len) holds data's bytes on its round-robin
   // path (3 paths) and zeroes on the others.
-  void expect_placed(uint64_t off, const char* data, uint64_t len) {
+  void expect_placed(uint64_t off, const unsigned char* data, uint64_t len) {
     for (uint64_t pos = off; pos < off + len;) {
       const uint64_t region = pos / kRegionBytes;
       const uint64_t piece = std::min(off + len, (region + 1) * kRegionBytes) - pos;
@@ -164,7 +140,7 @@ class SwitchDeviceTest : public ::testing::TestWithParam<EngineKind> {
   std::unique_ptr<SwitchDevice> device_;
 };
 
-void fill_pattern(char* p, uint64_t len, uint64_t seed) {
+void fill_pattern(unsigned char* p, uint64_t len, uint64_t seed) {
   std::mt19937_64 rng(seed);
   for (uint64_t i = 0; i < len; i += 8) {
     const uint64_t v = rng();
@@ -227,7 +203,7 @@ TEST_P(SwitchDeviceTest, FlushReachesEveryPath) {
   int token = 0;
   ASSERT_EQ(device_->flush(&token), IoStatus::kOk);
   EXPECT_EQ(sink_.wait(&token), IoStatus::kOk);
-  for (const PathReport& p : device_->report().paths) EXPECT_EQ(p.stats.flushes, 1u) << p.config.name;
+  for (const PathReport& p : device_->report().paths) EXPECT_EQ(p.stats[PathCounter::kFlushes], 1u) << p.config.name;
 }
 
 TEST_P(SwitchDeviceTest, UnmapDeallocatesOnTheOwningPath) {
@@ -240,7 +216,7 @@ TEST_P(SwitchDeviceTest, UnmapDeallocatesOnTheOwningPath) {
   ASSERT_EQ(sink_.wait(&token), IoStatus::kOk);
   const std::vector<char> after = file_bytes(1, kRegionBytes, kRegionBytes);
   EXPECT_EQ(std::count(after.begin(), after.end(), 0), static_cast<long>(kRegionBytes));
-  EXPECT_EQ(device_->report().paths[1].stats.unmaps, 1u);
+  EXPECT_EQ(device_->report().paths[1].stats[PathCounter::kUnmaps], 1u);
 }
 
 // LIO does not hold initiators to the Block Limits page: a command may be far
@@ -300,13 +276,13 @@ TEST_P(SwitchDeviceTest, MultipathFailsOverAndTheProberBringsThePathBack) {
   EXPECT_EQ(std::memcmp(back.bytes(), data.bytes(), kRegionBytes), 0);
   DeviceReport r = device_->report();
   EXPECT_EQ(r.paths[1].state, PathState::kFailed);
-  EXPECT_EQ(r.paths[1].stats.failovers, 1u);
-  EXPECT_EQ(r.paths[2].stats.reads, 1u);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kFailovers], 1u);
+  EXPECT_EQ(r.paths[2].stats[PathCounter::kReads], 1u);
   EXPECT_TRUE(reporter_.saw("path 1 (p1, " + path_file(1) + ") is now failed"));
 
   // While it is down, region 1 routes elsewhere without an error first.
   ASSERT_EQ(read(back, kRegionBytes, kRegionBytes), IoStatus::kOk);
-  EXPECT_EQ(device_->report().paths[1].stats.errors, 1u);
+  EXPECT_EQ(device_->report().paths[1].stats[PathCounter::kErrors], 1u);
 
   ASSERT_EQ(truncate(path_file(1).c_str(), static_cast<off_t>(kLunBytes)), 0);
   for (int i = 0; i < 200 && device_->report().paths[1].state != PathState::kHealthy; i++)
@@ -321,8 +297,8 @@ TEST_P(SwitchDeviceTest, PlacementNeverReadsAnotherPathsData) {
   EXPECT_EQ(read(back, kRegionBytes, kRegionBytes), IoStatus::kReadError);
   EXPECT_EQ(read(back, 0, kRegionBytes), IoStatus::kOk);  // region 0 lives on path 0
   DeviceReport r = device_->report();
-  EXPECT_EQ(r.paths[0].stats.reads, 1u);
-  EXPECT_EQ(r.paths[2].stats.reads, 0u);
+  EXPECT_EQ(r.paths[0].stats[PathCounter::kReads], 1u);
+  EXPECT_EQ(r.paths[2].stats[PathCounter::kReads], 0u);
 }
 
 // tcmu-runner's emulated WRITE AND VERIFY, COMPARE AND WRITE and WRITE SAME
@@ -346,8 +322,8 @@ TEST_P(SwitchDeviceTest, UnalignedBuffersGoThroughThePageCacheNotAnError) {
   uint64_t bounced = 0;
   for (const auto& p : r.paths) {
     EXPECT_EQ(p.state, PathState::kHealthy);
-    EXPECT_EQ(p.stats.errors, 0u);
-    bounced += p.stats.bounced;
+    EXPECT_EQ(p.stats[PathCounter::kErrors], 0u);
+    bounced += p.stats[PathCounter::kBounced];
   }
   EXPECT_GT(bounced, 0u);
 }
@@ -357,7 +333,7 @@ TEST_P(SwitchDeviceTest, DisabledPlacementPathFailsItsRegionsWithoutIo) {
   ASSERT_TRUE(device_->set_path_state(2, PathState::kDisabled).ok());
   AlignedBuffer buf(4096);
   EXPECT_EQ(write(buf, 2 * kRegionBytes, 4096), IoStatus::kWriteError);
-  EXPECT_EQ(device_->report().paths[2].stats.writes, 0u);
+  EXPECT_EQ(device_->report().paths[2].stats[PathCounter::kWrites], 0u);
   EXPECT_FALSE(device_->set_path_state(3, PathState::kHealthy).ok());
 }
 
@@ -369,7 +345,7 @@ TEST_P(SwitchDeviceTest, ReloadSwapsTheDefaultMappingAndRefusesStructuralChanges
   next.default_mapping = DefaultMapping::fixed(2);
   ASSERT_TRUE(device_->reload(next).ok());
   EXPECT_EQ(device_->report().generation, gen + 1);
-  EXPECT_EQ(device_->table_slot().clone_current()->path_nr(0), 2u);
+  EXPECT_EQ(device_->snapshot()->path_nr(0), 2u);
 
   DeviceConfig bad = next;
   bad.paths.pop_back();
@@ -377,7 +353,22 @@ TEST_P(SwitchDeviceTest, ReloadSwapsTheDefaultMappingAndRefusesStructuralChanges
   Status s = device_->reload(bad);
   EXPECT_NE(s.message().find("the path list differs"), std::string::npos) << s.message();
   EXPECT_EQ(device_->report().generation, gen + 1);
-  EXPECT_EQ(device_->table_slot().clone_current()->path_nr(0), 2u);
+  EXPECT_EQ(device_->snapshot()->path_nr(0), 2u);
+}
+
+TEST_P(SwitchDeviceTest, ApplyMappingsPublishesAllOrNothing) {
+  open_device(make_config(Mode::kPlacement, 3));
+  const uint64_t gen = device_->report().generation;
+  auto applied = device_->apply_mappings("0:2 1:2");
+  ASSERT_TRUE(applied.ok()) << applied.status().message();
+  EXPECT_EQ(applied.value(), gen + 1);
+  EXPECT_EQ(device_->snapshot()->path_nr(1), 2u);
+
+  auto refused = device_->apply_mappings("2:1 3:7");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("3:7"), std::string::npos) << refused.status().message();
+  EXPECT_EQ(device_->report().generation, gen + 1);
+  EXPECT_EQ(device_->snapshot()->path_nr(2), 2u);  // round-robin, untouched by the refused "2:1"
 }
 
 TEST_P(SwitchDeviceTest, ResizeKeepsALiveTableChange) {

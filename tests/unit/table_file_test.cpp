@@ -3,14 +3,19 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "table_binary.h"
 #include "table_text.h"
+#include "test_support.h"
 
 namespace tcmu_switch {
 namespace {
+
+using test_support::mentions;
 
 class TableFileTest : public ::testing::Test {
  protected:
@@ -73,7 +78,8 @@ TEST_F(TableFileTest, RejectsBinaryForAnotherDeviceNamingTheField) {
         write("other.bin", encode_table_binary(*RegionTable::create(c.table).value()));
     auto t = load_table_file(path, device_);
     ASSERT_FALSE(t.ok());
-    EXPECT_EQ(t.status().message(), path + ": " + c.message);
+    EXPECT_EQ(t.status().message().rfind(path + ": ", 0), 0u) << t.status().message();
+    EXPECT_TRUE(mentions(t.status().message(), c.message));
   }
 }
 
@@ -81,7 +87,8 @@ TEST_F(TableFileTest, TextErrorsStartWithThePath) {
   const std::string path = write("bad.txt", "0:0\n\n   5:3\n");
   auto t = load_table_file(path, device_);
   ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.status().message(), path + ": line 3, column 4: entry \"5:3\": path 3 >= nr_paths 3");
+  EXPECT_EQ(t.status().message().rfind(path + ": ", 0), 0u) << t.status().message();
+  EXPECT_TRUE(mentions(t.status().message(), "line 3, column 4: entry \"5:3\": path 3 >= nr_paths 3"));
 }
 
 TEST_F(TableFileTest, BinaryErrorsStartWithThePath) {
@@ -97,7 +104,8 @@ TEST_F(TableFileTest, BinaryErrorsStartWithThePath) {
 TEST_F(TableFileTest, MissingFileNamesThePathAndTheReason) {
   auto t = load_table_file(dir_ + "/absent", device_);
   ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.status().message(), dir_ + "/absent: cannot open: No such file or directory");
+  EXPECT_TRUE(mentions(t.status().message(), dir_ + "/absent: cannot open"));
+  EXPECT_TRUE(mentions(t.status().message(), std::strerror(ENOENT)));
 }
 
 TEST_F(TableFileTest, BytesInEitherFormatLoadTheSameTable) {

@@ -3,10 +3,11 @@
 # iscsi-test-cu) against a 3-path placement user:switch LUN and, in the same
 # run and the same iSCSI target, LIO's in-kernel fileio as the reference, over
 # iSCSI loopback. A third LUN, user:file (upstream tcmu-runner's file
-# handler, like ours a read/write handler without handle_cmd), tells the
-# runner's own SCSI emulation from our handler: tcmu-runner 1.5.4 answers
-# INQUIRY, MODE SENSE, READ CAPACITY and the like itself, our handler sees
-# only READ/WRITE/FLUSH/UNMAP. A test counts against us if it fails on ours
+# handler, a read/write handler without handle_cmd), tells the runner's own
+# SCSI emulation from our handler: tcmu-runner 1.5.4 answers INQUIRY, MODE
+# SENSE, READ CAPACITY and the like itself; our handler's handle_cmd only
+# refuses the CDB fields the runner would wrongly execute (cdb_check) and
+# passes everything else on, so it serves only READ/WRITE/FLUSH/UNMAP. A test counts against us if it fails on ours
 # and passes on fileio, unless it fails on user:file too (then it is the
 # runner's, and the PASS line says so by name; user:file runs only for the
 # suites where that question arises). Per-suite results for the three LUNs go

@@ -17,6 +17,7 @@
 #    cmd_time_out has its slot moved to the sink page, the handler's marker
 #    never reaches the initiator's buffer, and the slot is unmapped once the
 #    command completes (pagemap).
+# vmtest-kernel: zc
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 

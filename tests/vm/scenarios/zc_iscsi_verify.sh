@@ -10,6 +10,7 @@
 # faulted in, and no fallback for page kind or alignment. zc_read_mode=2 is
 # refused; deferred WRITE unmaps are flushed when zc_enable goes to 0. dmesg
 # stays clean.
+# vmtest-kernel: zc
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 

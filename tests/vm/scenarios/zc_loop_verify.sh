@@ -11,6 +11,7 @@
 # eligible and nothing mapped while off. Then tcmu-runner's file handler,
 # which does not opt in, with zc_enable=1: nothing may be mapped. dmesg stays
 # clean.
+# vmtest-kernel: zc
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 

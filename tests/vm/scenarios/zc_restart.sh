@@ -7,6 +7,7 @@
 # back; the reopened device resets its ring (libtcmu), which must tear down
 # the live slots, and the initiators' retries complete. fio must finish with
 # every block verified, and nothing may oops.
+# vmtest-kernel: zc
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 

@@ -8,6 +8,7 @@
 # the parked slots must hit the sink page (counted in zc_stats), not SIGBUS,
 # and nothing may oops. Afterwards the LUN works and verifies again. Then the
 # same over iSCSI (refcounted pages).
+# vmtest-kernel: zc
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
 

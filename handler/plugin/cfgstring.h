@@ -1,0 +1,22 @@
+// The cfgstring tcmu-runner hands the plugin for a `user:switch` LUN, and the
+// subtype that selects this handler. Free of tcmu-runner headers, so it is
+// unit-tested and fuzzed on its own.
+//
+//   cfgstring  = "switch/" <absolute path of the config file> [";" runner options]
+//
+// tcmu-runner appends its own options after ';' (";tcmur_cmd_time_out=N").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "status.h"
+
+namespace tcmu_switch {
+
+inline constexpr std::string_view kSubtype = "switch";
+
+// "switch/<path>" -> "<path>"; names what is wrong with a malformed cfgstring.
+Result<std::string> config_path_from_cfgstring(std::string_view cfgstring);
+
+}  // namespace tcmu_switch
