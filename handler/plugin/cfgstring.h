@@ -2,9 +2,12 @@
 // subtype that selects this handler. Free of tcmu-runner headers, so it is
 // unit-tested and fuzzed on its own.
 //
-//   cfgstring  = "switch/" <absolute path of the config file> [";" runner options]
+//   cfgstring  = "switch/" segment { ";" segment }
+//   segment    = <absolute path of the config file> | runner option | ""
 //
-// tcmu-runner appends its own options after ';' (";tcmur_cmd_time_out=N").
+// Exactly one segment names the config file; tcmu-runner's own options
+// (";tcmur_cmd_time_out=N") may stand before or after it, as the runner's
+// documentation writes them first and targetcli users append them.
 #pragma once
 
 #include <string>

@@ -11,6 +11,14 @@ TEST(CfgstringTest, NamesTheConfigFileWithoutTheRunnersOptions) {
   EXPECT_EQ(config_path_from_cfgstring("switch//etc/a.conf;tcmur_cmd_time_out=5").value(), "/etc/a.conf");
 }
 
+// tcmu-runner's README writes its options first: ";tcmur_cmd_time_out=20;/etc/x.conf".
+TEST(CfgstringTest, RunnerOptionsMayStandBeforeThePath) {
+  EXPECT_EQ(config_path_from_cfgstring("switch/;tcmur_cmd_time_out=20;/etc/x.conf").value(), "/etc/x.conf");
+  EXPECT_EQ(config_path_from_cfgstring("switch/tcmur_cmd_time_out=20;/etc/x.conf").value(), "/etc/x.conf");
+  EXPECT_EQ(config_path_from_cfgstring("switch/;tcmur_cmd_time_out=1;/etc/x.conf;tcmur_cmd_time_out=2").value(),
+            "/etc/x.conf");
+}
+
 TEST(CfgstringTest, MalformedCfgstringsAreRefusedNamingTheProblem) {
   const struct {
     const char* cfgstring;
@@ -19,6 +27,9 @@ TEST(CfgstringTest, MalformedCfgstringsAreRefusedNamingTheProblem) {
       {"file//x", "cfgstring \"file//x\" does not start with \"switch/\""},
       {"switch/", "names no config file"},
       {"switch//;tcmur_cmd_time_out=5", "names no config file"},
+      {"switch/;tcmur_cmd_time_out=5", "names no config file"},
+      {"switch//etc/a.conf;/etc/b.conf", "names two config files, \"/etc/a.conf\" and \"/etc/b.conf\""},
+      {"switch/;tcmur_timeout=5;/etc/a.conf", "unknown tcmu-runner option \"tcmur_timeout=5\""},
   };
   for (const auto& c : cases) {
     auto path = config_path_from_cfgstring(c.cfgstring);

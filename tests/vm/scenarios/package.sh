@@ -44,6 +44,10 @@ must "targetcli creates lun0 with cfgstring=$WORK/pkg/lun0.conf" targetcli_batch
 bs=$(ls -d "$TARGET"/core/user_*/lun0)
 check "its dev_config is switch/<path>" grep -qF "Config: switch/$WORK/pkg/lun0.conf" "$bs/info"
 dev=$(loop_lun "$bs")
+# tcmu-runner's README writes its options before the path.
+must "targetcli takes tcmu-runner's options before the path" targetcli_batch \
+  "/backstores/user:switch create name=lun1 size=64M cfgstring=;tcmur_cmd_time_out=20;$WORK/pkg/lun0.conf" \
+  "/backstores/user:switch delete lun1"
 check "fio random write + verify on the installed handler" fio_verify package "$dev" 10
 check "installed switchctl reads the live table" sh -c "switchctl --json lun0 table summary | grep -q '\"nr_paths\": 3'"
 # The installed interface file describes what lun0's live object serves:
