@@ -18,7 +18,7 @@ constexpr EnumName<EngineKind> kEngineNames[] = {
 constexpr std::string_view kDeviceGroup = "device";
 constexpr std::string_view kPathGroupPrefix = "path.";
 const std::set<std::string, std::less<>> kDeviceKeys = {
-    "region_sectors", "mode", "table", "default", "engine", "workers", "probe_interval_ms"};
+    "region_sectors", "mode", "table", "persist", "default", "engine", "workers", "probe_interval_ms"};
 const std::set<std::string, std::less<>> kPathKeys = {"device", "offset", "name"};
 constexpr uint64_t kMaxRegionSectors = UINT64_MAX / kSectorBytes;
 
@@ -108,6 +108,14 @@ Status parse_device_group(GKeyFile* kf, const std::string& base_dir, DeviceConfi
   if (auto v = get_raw(kf, group, "table")) {
     if (*v.get() == '\0') return Status::error("[device] table is empty");
     cfg.table_path = resolve(base_dir, v.get());
+  }
+  if (auto v = get_raw(kf, group, "persist")) {
+    const std::string_view text = v.get();
+    if (text != "true" && text != "false")
+      return Status::error("[device] persist " + quoted(text) + " is neither true nor false");
+    cfg.persist = text == "true";
+    if (cfg.persist && cfg.table_path.empty())
+      return Status::error("[device] persist = true needs a table file to write to (table = FILE)");
   }
   if (auto v = get_raw(kf, group, "workers")) {
     auto n = parse_u32_in(v.get(), "[device] workers", 1, kMaxWorkers);

@@ -6,6 +6,8 @@
 //   mode = placement              placement: each path holds its own regions, never fail over
 //                                 multipath: all paths reach the same storage, fail over on error
 //   table = lun0.table            optional; dm-switch text or binary; relative to this file
+//   persist = false               true: a live table change (D-Bus) rewrites the table file,
+//                                 atomically, before it is acknowledged (needs table)
 //   default = round-robin         round-robin | path:N   (regions the table leaves alone)
 //   engine = auto                 auto | io_uring | sync
 //   workers = 2                   I/O worker threads (1..64)
@@ -51,6 +53,7 @@ struct DeviceConfig {
   uint64_t region_sectors = 0;
   Mode mode = Mode::kPlacement;
   std::string table_path;  // absolute; empty: default mapping only
+  bool persist = false;     // live table changes are written to table_path first
   DefaultMapping default_mapping;
   EngineKind engine = EngineKind::kAuto;
   uint32_t nr_workers = 2;

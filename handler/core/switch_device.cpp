@@ -612,6 +612,10 @@ Result<uint64_t> SwitchDevice::publish_locked(std::unique_ptr<RegionTable> table
                          std::to_string(got.region_sectors) + "-sector regions, " + std::to_string(got.nr_regions) +
                          " regions) does not match the device (" + std::to_string(want.nr_paths) + ", " +
                          std::to_string(want.region_sectors) + ", " + std::to_string(want.nr_regions) + ")");
+  // On disk before anyone is told: a change acknowledged survives a restart.
+  if (config_.persist)
+    if (Status s = save_table_file(config_.table_path, *table); !s.ok())
+      return Status::error("table not changed: " + s.message());
   return table_->publish(std::move(table));
 }
 

@@ -26,4 +26,10 @@ Result<std::unique_ptr<RegionTable>> load_table_bytes(std::string_view bytes,
 Result<std::unique_ptr<RegionTable>> load_table_file(const std::string& path,
                                                      const TableGeometry& device);
 
+// Replaces the file at path with table, atomically (a temporary file in the
+// same directory, fsync, rename, fsync of the directory): a crash leaves the
+// old table or the new one, never a mix. Binary if the file it replaces is
+// binary, compact dm-switch text otherwise. Errors start with the path.
+Status save_table_file(const std::string& path, const RegionTable& table);
+
 }  // namespace tcmu_switch

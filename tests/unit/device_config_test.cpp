@@ -101,6 +101,18 @@ TEST(DeviceConfigTest, RejectsBadValuesNamingKeyAndValue) {
   EXPECT_NE(error_of("region_sectors=8").find("config t.conf:"), std::string::npos);
 }
 
+TEST(DeviceConfigTest, PersistIsOffByDefaultAndNeedsATableFile) {
+  EXPECT_FALSE(parse("[device]\nregion_sectors=8\ntable=t\n[path.0]\ndevice=/x\n")->persist);
+  auto on = parse("[device]\nregion_sectors=8\ntable=t\npersist=true\n[path.0]\ndevice=/x\n");
+  ASSERT_TRUE(on.ok()) << on.status().message();
+  EXPECT_TRUE(on->persist);
+  EXPECT_NE(error_of("[device]\nregion_sectors=8\npersist=true\n[path.0]\ndevice=/x\n").find("needs a table file"),
+            std::string::npos);
+  EXPECT_NE(error_of("[device]\nregion_sectors=8\ntable=t\npersist=yes\n[path.0]\ndevice=/x\n")
+                .find("persist \"yes\" is neither true nor false"),
+            std::string::npos);
+}
+
 // 2^55 sectors made region_bytes wrap to 0 and DeviceConfig::geometry()
 // divide by zero (UBSan in fuzz_device_config; seed region_bytes_overflow.conf).
 TEST(DeviceConfigTest, RejectsRegionSectorsWhoseByteSizeOverflows) {

@@ -293,7 +293,7 @@ TEST_F(PluginHostTest, OpenAdvertisesWholeRangeUnmapsAndRefusesABadConfig) {
   EXPECT_EQ(dev_.unmap_gran_align, kRegionBytes / dev_.block_size);  // never 0: the runner divides by it
   // 64 MiB: not the transfer limit, and small enough to zero inside cmd_time_out.
   EXPECT_EQ(dev_.max_unmap_len, (64u << 20) / dev_.block_size);
-  EXPECT_TRUE(host::log_has("commands stop issuing after 22500 ms")) << host::log_text();  // 30 s less a quarter
+  EXPECT_TRUE(fake_runner::log_has("commands stop issuing after 22500 ms")) << fake_runner::log_text();  // 30 s less a quarter
   EXPECT_TRUE(dev_.write_cache);
 }
 
@@ -362,7 +362,7 @@ TEST_F(PluginHostTest, HandleCmdRefusesAnchoredWriteSameAndLeavesReadsAndWritesT
 // places an initiator reads it, each cut to the allocation length.
 TEST_F(PluginHostTest, HandleCmdAnswersLbprzAsThePathsMakeIt) {
   open_device(make_config("a", kModThree));
-  EXPECT_TRUE(host::log_has("LBPRZ: every path deallocates to zeroes")) << host::log_text();
+  EXPECT_TRUE(fake_runner::log_has("LBPRZ: every path deallocates to zeroes")) << fake_runner::log_text();
   unsigned char cap[32] = {};
   HostCommand rc16(SERVICE_ACTION_IN_16, cap, {sizeof(cap)});
   rc16.cdb[1] = READ_CAPACITY_16;

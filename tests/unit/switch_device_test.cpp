@@ -12,12 +12,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "table_file.h"
 #include "test_support.h"
 
 namespace tcmu_switch {
@@ -394,6 +396,42 @@ TEST_P(SwitchDeviceTest, ResizeKeepsALiveTableChange) {
   EXPECT_EQ(std::memcmp(file_bytes(static_cast<int>(added % 3), added * kRegionBytes, kRegionBytes).data(),
                         data.bytes(), kRegionBytes),
             0);
+}
+
+// persist = true: a live change is in the table file before it is published;
+// one that cannot be written is refused and changes nothing.
+TEST_P(SwitchDeviceTest, PersistWritesALiveChangeToTheTableFileFirst) {
+  DeviceConfig c = make_config(Mode::kPlacement, 3);
+  c.table_path = (dir_ / "lun.table").string();
+  std::ofstream(c.table_path) << "# written by the admin\n0:2\n";
+  c.persist = true;
+  open_device(c);
+  const TableGeometry geometry = c.geometry(kLunBytes);
+  auto generation = device_->apply_mappings("1:2 3:0");
+  ASSERT_TRUE(generation.ok()) << generation.status().message();
+  auto on_disk = load_table_file(c.table_path, geometry);
+  ASSERT_TRUE(on_disk.ok()) << on_disk.status().message();
+  EXPECT_TRUE(on_disk.value()->same_mapping(*device_->snapshot()));
+  EXPECT_EQ(on_disk.value()->path_nr(1), 2u);
+
+  fs::remove(c.table_path);
+  fs::create_directory(c.table_path);  // rename() onto a directory fails
+  auto refused = device_->apply_mappings("1:0");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("table not changed: " + c.table_path), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(device_->snapshot()->path_nr(1), 2u);
+  EXPECT_EQ(device_->report().generation, generation.value());
+}
+
+TEST_P(SwitchDeviceTest, WithoutPersistTheTableFileIsLeftAlone) {
+  DeviceConfig c = make_config(Mode::kPlacement, 3);
+  c.table_path = (dir_ / "lun.table").string();
+  const std::string admins = "# written by the admin\n0:2\n";
+  std::ofstream(c.table_path) << admins;
+  open_device(c);
+  ASSERT_TRUE(device_->apply_mappings("1:2").ok());
+  EXPECT_EQ(read_file_bytes(c.table_path).value(), admins);
 }
 
 TEST_P(SwitchDeviceTest, OpenRefusesAPathTooSmallForTheLun) {

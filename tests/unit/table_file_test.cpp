@@ -48,6 +48,25 @@ TEST_F(TableFileTest, LoadsTextWithTheDevicesDefault) {
   EXPECT_EQ(t.value()->geometry(), device_);
 }
 
+// save_table_file keeps the file's format and leaves no temporary behind.
+TEST_F(TableFileTest, SaveReplacesTheFileInItsOwnFormat) {
+  auto table = parse_table_text("7:1 R1,9", device_).value();
+  const std::string text = write("t.txt", "# the admin's\n0:2\n");
+  ASSERT_TRUE(save_table_file(text, *table).ok());
+  const std::string bin = write("t.bin", encode_table_binary(*parse_table_text("", device_).value()));
+  ASSERT_TRUE(save_table_file(bin, *table).ok());
+  for (const std::string& path : {text, bin}) {
+    auto back = load_table_file(path, device_);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_TRUE(back.value()->same_mapping(*table)) << path;
+  }
+  EXPECT_FALSE(is_binary_table(read_file_bytes(text).value()));
+  EXPECT_TRUE(is_binary_table(read_file_bytes(bin).value()));
+  const Status s = save_table_file(dir_ + "/no/such/dir/t.txt", *table);
+  EXPECT_TRUE(mentions(s.message(), dir_ + "/no/such/dir/t.txt.tmp.")) << s.message();
+  EXPECT_EQ(std::remove((dir_ + "/t.txt.tmp." + std::to_string(getpid())).c_str()), -1) << "a temporary was left";
+}
+
 TEST_F(TableFileTest, LoadsBinaryByItsMagic) {
   auto source = parse_table_text("0:2 R1,ff", device_).value();
   auto t = load_table_file(write("t.bin", encode_table_binary(*source)), device_);

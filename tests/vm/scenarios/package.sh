@@ -4,8 +4,9 @@
 # LUN is created with the installed targetcli following its own `help create`
 # text, served by the installed handler from tcmu-runner's default directory,
 # exported, fio-verified and inspected with the installed switchctl; its man
-# pages render and its completion offers the subcommands. Purge then removes
-# every file the package installed.
+# pages render and its completion offers the subcommands. A live table edit
+# survives a runner restart and a targetcli restoreconfig with persist = true,
+# and does not without it. Purge then removes every file the package installed.
 # vmtest-timeout: 900
 . "$(dirname "$0")/lib.sh"
 
@@ -28,10 +29,14 @@ for tree in "$VMTEST_TOP" "$VMTEST_BUILD"; do
 done
 check "the source and build trees are hidden" test ! -e "$VMTEST_TOP/README.md"
 
+# tcmu-runner from its default handler directory, where the package put ours.
+start_installed_runner() {
+  tcmu-runner -l "$WORK/log" &
+  runner_pid=$!
+  wait_for "tcmu-runner on the bus" 60 runner_on_bus || die "tcmu-runner" "did not take org.kernel.TCMUService1"
+}
 start_dbus
-tcmu-runner -l "$WORK/log" &
-runner_pid=$!
-wait_for "tcmu-runner on the bus" 60 runner_on_bus || die "tcmu-runner" "did not take org.kernel.TCMUService1"
+start_installed_runner
 check "tcmu-runner loaded the installed handler" runner_log_has "Handler switch is registered"
 
 switch_config "$WORK/pkg/lun0.conf" placement 128 "" /dev/ram0 /dev/ram1 /dev/ram2
@@ -88,6 +93,35 @@ check "completion offers a group's actions" completes summary lun0 table
 
 remove_loop_lun "$bs"
 must "targetcli deletes lun0" targetcli_batch "/backstores/user:switch delete lun0"
+
+# ---- a live table edit survives a restart only with persist = true ------------
+for lun in keep lose; do
+  switch_config "$WORK/pkg/$lun.conf" placement 128 "$lun.table" /dev/ram0 /dev/ram1 /dev/ram2
+  printf '0:0\n' > "$WORK/pkg/$lun.table"  # region 1 follows round robin: path 1
+done
+sed -i 's/^\[device\]$/[device]\npersist=true/' "$WORK/pkg/keep.conf"
+must "targetcli creates keep (persist = true) and lose" targetcli_batch \
+  "/backstores/user:switch create name=keep size=64M cfgstring=$WORK/pkg/keep.conf" \
+  "/backstores/user:switch create name=lose size=64M cfgstring=$WORK/pkg/lose.conf"
+map_region1_to_path2() { switchctl keep table map 1 2 > /dev/null && switchctl lose table map 1 2 > /dev/null; }
+# region1_on LUN PATH: the live table sends region 1 of LUN to PATH.
+region1_on() {
+  switchctl "$1" table save "$WORK/$1.bin" > /dev/null &&
+    switchtab dump "$WORK/$1.bin" --expand | grep -qx "1:$2"
+}
+must "switchctl sends region 1 to path 2 on both" map_region1_to_path2
+check "keep's table file holds the edit" grep -q ":2" "$WORK/pkg/keep.table"
+check "tcmu-runner exits 0 on SIGTERM" stop_runner
+start_installed_runner
+check "after a runner restart, persist = true kept the edit" region1_on keep 2
+check "after a runner restart, persist = false did not" region1_on lose 1
+must "switchctl sends region 1 to path 2 on both again" map_region1_to_path2
+must "targetcli saveconfig, clearconfig, restoreconfig" targetcli_batch "saveconfig $WORK/saved.json" \
+  "clearconfig confirm=True" "restoreconfig $WORK/saved.json"
+check "after restoreconfig, persist = true kept the edit" region1_on keep 2
+check "after restoreconfig, persist = false did not" region1_on lose 1
+must "targetcli deletes keep and lose" targetcli_batch \
+  "/backstores/user:switch delete keep" "/backstores/user:switch delete lose"
 check "tcmu-runner exits 0 on SIGTERM" stop_runner
 
 must "dpkg --purge tcmu-switch" dpkg --purge tcmu-switch
