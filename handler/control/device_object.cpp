@@ -361,6 +361,12 @@ Result<GVariant*> DeviceObject::get_summary() {
   add_entry(&b, "nr_regions", g_variant_new_uint64(g.nr_regions));
   add_entry(&b, "default", g_variant_new_string(default_mapping_text(g.default_mapping).c_str()));
   add_entry(&b, "busy", g_variant_new_uint64(r.busy));
+  add_entry(&b, "buffer_faults", g_variant_new_uint64(r.buffer_faults));
+  add_entry(&b, "zc_mapped", g_variant_new_uint64(r.zc_mapped));
+  add_entry(&b, "zc_mapped_nogup", g_variant_new_uint64(r.zc_mapped_nogup));
+  add_entry(&b, "zc_copied", g_variant_new_uint64(r.zc_copied));
+  add_entry(&b, "zc_page_cache_pieces", g_variant_new_uint64(r.zc_page_cache_pieces));
+  add_entry(&b, "zc_direct_refused", g_variant_new_uint64(r.zc_direct_refused));
   add_entry(&b, "paths", g_variant_builder_end(&paths));
   return reply(g_variant_builder_end(&b));
 }

@@ -22,6 +22,11 @@ SAVE_FORMATS = ('binary', 'text')
 COUNTERS = ('reads', 'writes', 'flushes', 'unmaps', 'bytes_read', 'bytes_written', 'errors', 'failovers',
             'bounced')
 
+# The device's own counters: how command data reached the handler (zero copy
+# on a kmod-patches kernel) and pieces that failed for their buffer.
+DEVICE_COUNTERS = ('zc_mapped', 'zc_mapped_nogup', 'zc_copied', 'zc_page_cache_pieces', 'zc_direct_refused',
+                   'buffer_faults')
+
 
 def parse_number(text, what):
     '''A non-negative integer, decimal or 0x-prefixed hex; the error names what and the text.'''
@@ -124,7 +129,7 @@ def paths_set(client, action, path_nr):
 
 def stats(client):
     s = client.summary()
-    keep = ('generation', 'busy', 'engine', 'nr_workers', 'mode')
+    keep = ('generation', 'busy', 'engine', 'nr_workers', 'mode') + DEVICE_COUNTERS
     out = {'op': 'stats', 'device': client.name, 'paths': s['paths']}
     out.update((k, s[k]) for k in keep)
     return out
@@ -179,5 +184,8 @@ def render_paths(paths):
 def render_stats(result):
     rows = [(p['path_nr'], p['name'], p['state']) + tuple(p[c] for c in COUNTERS) for p in result['paths']]
     lines = columns(('path', 'name', 'state') + COUNTERS, rows)
+    lines.append('commands: %d zero-copy, %d zero-copy no-GUP, %d copied; pieces: %d no-GUP through the page '
+                 'cache, %d zero-copy refused by O_DIRECT, %d failed for their buffer'
+                 % tuple(result[k] for k in DEVICE_COUNTERS))
     lines.append('generation %d, %d commands refused busy' % (result['generation'], result['busy']))
     return lines
