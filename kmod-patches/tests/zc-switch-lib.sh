@@ -28,11 +28,28 @@ zcs_shared_loop_disks() {
 
 # zcs_summary LUN: the handler's GetSummary for switch LUN (its configfs
 # name) as JSON.
+# Counters an older handler does not report read as 0, so that its run still
+# reaches (and fails) the checks on what it did.
 zcs_summary() {
   PYTHONPATH=$VMTEST_TOP/targetcli-plugin /usr/bin/python3 -c '
 import json, sys
 from tcmu_switch_cli.client import DeviceClient
-print(json.dumps(DeviceClient(sys.argv[1]).summary()))' "$1"
+s = DeviceClient(sys.argv[1]).summary()
+for k in ("zc_mapped", "zc_mapped_nogup", "zc_copied", "zc_page_cache_pieces", "zc_direct_refused",
+          "buffer_faults"):
+    s.setdefault(k, 0)
+print(json.dumps(s))' "$1"
+}
+
+# zcs_trace_runner: with VMTEST_ZCS_STRACE=1 (and VMTEST_SWITCH_ENGINE=sync,
+# whose preadv2/pwritev2 strace can see; io_uring's results it cannot), logs
+# every failed path read and write of the runner with its errno to
+# $VMTEST_RESULTS/strace.txt: how the handler of a run met no-GUP buffers.
+zcs_trace_runner() {
+  [ "${VMTEST_ZCS_STRACE:-0}" = 1 ] || return 0
+  strace -f -qq -e trace=preadv2,pwritev2,preadv,pwritev -e status=failed \
+    -o "$VMTEST_RESULTS/strace.txt" -p "$runner_pid" &
+  log "strace on tcmu-runner $runner_pid: failed path I/O goes to strace.txt"
 }
 
 # zcs_counter LUN KEY: one device counter of the handler (zc_mapped,
@@ -44,59 +61,48 @@ zcs_counter() { zcs_summary "$1" | jq -r ".$2"; }
 # failovers, bounced, ...).
 zcs_path_sum() { zcs_summary "$1" | jq -r "[.paths[].$2] | add"; }
 
-# zcs_paths_failed LUN: how many paths are not healthy.
-zcs_paths_failed() { zcs_summary "$1" | jq -r '[.paths[] | select(.state != "healthy")] | length'; }
-
-zcs_log() {
-  log "handler counters of $1: $(zcs_summary "$1" | jq -c '{zc_mapped, zc_mapped_nogup, zc_copied,
-    zc_page_cache_pieces, zc_direct_refused, buffer_faults, errors: [.paths[].errors],
-    bounced: [.paths[].bounced], failovers: [.paths[].failovers], states: [.paths[].state]}')"
+zcs_log_summary() {
+  log "handler counters of $1: $(jq -c '{zc_mapped, zc_mapped_nogup, zc_copied, zc_page_cache_pieces,
+    zc_direct_refused, buffer_faults, errors: [.paths[].errors], bounced: [.paths[].bounced],
+    failovers: [.paths[].failovers], states: [.paths[].state]}' <<< "$2")"
 }
 
-# zcs_snapshot LUN BACKSTORE_DIR: remembers the kernel's and the handler's
-# counters before a round (in zcs_before_*).
-zcs_snapshot() {
-  local s
-  s=$(zcs_summary "$1")
-  zcs_before_mapped=$(jq -r .zc_mapped <<< "$s")
-  zcs_before_nogup=$(jq -r .zc_mapped_nogup <<< "$s")
-  zcs_before_pc=$(jq -r .zc_page_cache_pieces <<< "$s")
-  zcs_before_cmds=$(zc_stat "$2" zc_cmds)
-  zcs_before_special=$(zc_stat "$2" special_cmds)
-  zcs_before_reads=$(zc_stat "$2" zc_reads)
-  zcs_before_writes=$(zc_stat "$2" zc_writes)
-  zcs_before_size=$(zc_stat "$2" fallback_size)
-}
+zcs_log() { zcs_log_summary "$1" "$(zcs_summary "$1")"; }
 
 # zcs_round NAME LUN BACKSTORE_DIR DEV ZC BS KIND: one fio verify round (zc_fio,
-# write then read back) and its checks. KIND is what a mapped command must be
-# in the handler: nogup (tcm_loop's pages: special PTEs) or refcounted (iSCSI).
-# Always: no O_DIRECT refusal of a window buffer, no path error, no path
-# failed, no buffer fault. ZC on and BS >= 64 KiB: the kernel mapped READs and
-# WRITEs, the handler saw them in the window part KIND names, and (nogup) sent
-# every such command through the page cache. Otherwise nothing was mapped.
+# write then read back) and its checks, from one GetSummary before and one
+# after (each costs a Python start under TCG). KIND is what a mapped command
+# must be in the handler: nogup (tcm_loop's pages: special PTEs) or refcounted
+# (iSCSI). Always: no O_DIRECT refusal of a window buffer, no path error, no
+# buffer fault, every path healthy. ZC on and BS >= 64 KiB: the kernel mapped
+# READs and WRITEs, the handler saw as many commands in the window part KIND
+# names as the kernel mapped that way, and (nogup) sent them all through the
+# page cache. Otherwise nothing was mapped.
 zcs_round() {
   local name=$1 lun=$2 bs_dir=$3 dev=$4 zc=$5 bs=$6 kind=$7
-  zcs_snapshot "$lun" "$bs_dir"
+  local s0 s1 cmds0 special0 reads0 writes0 size0
+  s0=$(zcs_summary "$lun")
+  cmds0=$(zc_stat "$bs_dir" zc_cmds) special0=$(zc_stat "$bs_dir" special_cmds)
+  reads0=$(zc_stat "$bs_dir" zc_reads) writes0=$(zc_stat "$bs_dir" zc_writes) size0=$(zc_stat "$bs_dir" fallback_size)
   check "$name: fio O_DIRECT write + read back, crc32c" zc_fio "$name" "$dev" "$bs" randwrite
   zc_log_stats "$bs_dir"
-  zcs_log "$lun"
-  check "$name: handler: no window buffer refused by O_DIRECT" zc_same 0 "$(zcs_counter "$lun" zc_direct_refused)"
+  s1=$(zcs_summary "$lun")
+  zcs_log_summary "$lun" "$s1"
+  delta() { echo $(($(jq -r ".$1" <<< "$s1") - $(jq -r ".$1" <<< "$s0"))); }
+  check "$name: handler: no window buffer refused by O_DIRECT" zc_same 0 "$(jq -r .zc_direct_refused <<< "$s1")"
   check "$name: handler: no path error, no buffer fault" \
-    zc_same 0 "$(($(zcs_path_sum "$lun" errors) + $(zcs_counter "$lun" buffer_faults)))"
-  check "$name: handler: every path healthy" zc_same 0 "$(zcs_paths_failed "$lun")"
-  if zc_check_unmapped "$name" "$zc" "$bs" "$bs_dir" "$zcs_before_cmds" "$zcs_before_size"; then
-    check "$name: handler: no command in the window" zc_same \
-      "$((zcs_before_mapped + zcs_before_nogup))" \
-      "$(($(zcs_counter "$lun" zc_mapped) + $(zcs_counter "$lun" zc_mapped_nogup)))"
+    zc_same 0 "$(jq -r '[.paths[].errors] | add + .buffer_faults' <<< "$s1")"
+  check "$name: handler: every path healthy" \
+    zc_same 0 "$(jq -r '[.paths[] | select(.state != "healthy")] | length' <<< "$s1")"
+  if zc_check_unmapped "$name" "$zc" "$bs" "$bs_dir" "$cmds0" "$size0"; then
+    check "$name: handler: no command in the window" zc_same 0 "$(($(delta zc_mapped) + $(delta zc_mapped_nogup)))"
     return 0
   fi
-  check "$name: kernel: WRITEs mapped" zc_grew "$zcs_before_writes" "$(zc_stat "$bs_dir" zc_writes)"
-  check "$name: kernel: READs mapped" zc_grew "$zcs_before_reads" "$(zc_stat "$bs_dir" zc_reads)"
-  local nogup pc special
-  nogup=$(($(zcs_counter "$lun" zc_mapped_nogup) - zcs_before_nogup))
-  pc=$(($(zcs_counter "$lun" zc_page_cache_pieces) - zcs_before_pc))
-  special=$(($(zc_stat "$bs_dir" special_cmds) - zcs_before_special))
+  check "$name: kernel: WRITEs mapped" zc_grew "$writes0" "$(zc_stat "$bs_dir" zc_writes)"
+  check "$name: kernel: READs mapped" zc_grew "$reads0" "$(zc_stat "$bs_dir" zc_reads)"
+  local nogup pc special mapped
+  nogup=$(delta zc_mapped_nogup) pc=$(delta zc_page_cache_pieces) mapped=$(delta zc_mapped)
+  special=$(($(zc_stat "$bs_dir" special_cmds) - special0))
   if [ "$kind" = nogup ]; then
     check "$name: kernel: commands mapped with special PTEs" zc_grew 0 "$special"
     check "$name: handler: as many no-GUP commands as the kernel's special ones ($nogup, $special)" \
@@ -104,7 +110,7 @@ zcs_round() {
     check "$name: handler: no-GUP commands through the page cache ($pc pieces >= $nogup commands)" \
       test "$pc" -ge "$nogup"
   else
-    check "$name: handler: refcounted window commands" zc_grew "$zcs_before_mapped" "$(zcs_counter "$lun" zc_mapped)"
+    check "$name: handler: refcounted window commands ($mapped)" zc_grew 0 "$mapped"
     check "$name: kernel and handler: no special PTE, nothing through the page cache" \
       zc_same 0 "$((special + nogup + pc))"
   fi

@@ -11,10 +11,11 @@
 #     page cache, none was refused by O_DIRECT, no path error or failure.
 #  2. the same LUN filled under ZC, then the placement oracle: every region on
 #     the path the table names.
-#  3. tcmu-runner SIGKILLed under ZC writes and restarted: every acknowledged
-#     write verifies, the new runner opts in to ZC again and maps.
-#  4. multipath LUN over 3 loop devices on one file: ZC writes and reads fail
+#  3. multipath LUN over 3 loop devices on one file: ZC writes and reads fail
 #     no path over (the old handler failed every path in turn on EEXIST).
+#  4. tcmu-runner SIGKILLed under ZC writes to the placement LUN and
+#     restarted: every acknowledged write verifies, the new runner opts in to
+#     ZC again and maps, the regions stay on their paths.
 # dmesg stays clean.
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
@@ -31,6 +32,7 @@ zc_require_kernel
 load_modules loop
 start_dbus
 start_runner
+zcs_trace_runner
 
 mapfile -t paths < <(zcs_loop_disks 3 $((size >> 20)))
 conf=$(placement_setup "$WORK/zcp" "$region_sectors" "$regions" "${paths[@]}")
@@ -53,7 +55,23 @@ check "fio sequential fill (96 KiB, mapped) + verify under ZC" fio_fill fill "$d
 check "every region on the path the table names" \
   placement_check "$dev" "$region_sectors" "$regions" "${paths[@]}"
 
-# ---- 3. tcmu-runner SIGKILL under ZC ------------------------------------------------
+# ---- 3. multipath: a ZC buffer fails no path over -------------------------------------
+mapfile -t mpaths < <(zcs_shared_loop_disks 3 16)
+switch_config "$WORK/zcm/lun.conf" multipath "$region_sectors" "" "${mpaths[@]}"
+mbs=$(zc_backstore zcm "switch/$WORK/zcm/lun.conf" $((16 << 20)) "${zc_control[@]}")
+zc_set "$mbs" zc_special_enable 1
+zc_set "$mbs" zc_enable 1
+mdev=$(loop_lun "$mbs")
+pass "multipath user:switch over ${mpaths[*]} (one file), tcm_loop LUN $mdev"
+for b in 64k 1m; do
+  zcs_round "loop-multipath-$b" zcm "$mbs" "$mdev" 1 "$b" nogup
+done
+check "multipath: no failover" zc_same 0 "$(zcs_path_sum zcm failovers)"
+check "multipath: no path ever logged failed" bash -c "! grep -q 'is now failed' '$RUNNER_LOG'"
+remove_loop_lun "$mbs"
+remove_backstore "$mbs"
+
+# ---- 4. tcmu-runner SIGKILL under ZC ------------------------------------------------
 opened_at_least() { [ "$(grep -c 'opened: placement' "$RUNNER_LOG")" -ge "$1" ]; }
 # Rate-limited so that writes are in flight at the kill; each block once.
 fio --name=kill --filename="$dev" --ioengine=libaio --direct=1 --iodepth=8 \
@@ -84,22 +102,6 @@ check "restart: no window buffer refused by O_DIRECT, no path error" \
   zc_same 0 "$(($(zcs_counter zcp zc_direct_refused) + $(zcs_path_sum zcp errors)))"
 check "every region still on the path the table names" \
   placement_check "$dev" "$region_sectors" "$regions" "${paths[@]}"
-remove_loop_lun "$bs"
-remove_backstore "$bs"
-
-# ---- 4. multipath: a ZC buffer fails no path over -------------------------------------
-mapfile -t mpaths < <(zcs_shared_loop_disks 3 16)
-switch_config "$WORK/zcm/lun.conf" multipath "$region_sectors" "" "${mpaths[@]}"
-bs=$(zc_backstore zcm "switch/$WORK/zcm/lun.conf" $((16 << 20)) "${zc_control[@]}")
-zc_set "$bs" zc_special_enable 1
-zc_set "$bs" zc_enable 1
-dev=$(loop_lun "$bs")
-pass "multipath user:switch over ${mpaths[*]} (one file), tcm_loop LUN $dev"
-for b in 64k 1m; do
-  zcs_round "loop-multipath-$b" zcm "$bs" "$dev" 1 "$b" nogup
-done
-check "multipath: no failover" zc_same 0 "$(zcs_path_sum zcm failovers)"
-check "multipath: no path ever logged failed" bash -c "! grep -q 'is now failed' '$RUNNER_LOG'"
 remove_loop_lun "$bs"
 remove_backstore "$bs"
 
