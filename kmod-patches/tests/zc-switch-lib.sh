@@ -91,7 +91,7 @@ zcs_round() {
   delta() { echo $(($(jq -r ".$1" <<< "$s1") - $(jq -r ".$1" <<< "$s0"))); }
   check "$name: handler: no window buffer refused by O_DIRECT" zc_same 0 "$(jq -r .zc_direct_refused <<< "$s1")"
   check "$name: handler: no path error, no buffer fault" \
-    zc_same 0 "$(jq -r '[.paths[].errors] | add + .buffer_faults' <<< "$s1")"
+    zc_same 0 "$(jq -r '([.paths[].errors] | add) + .buffer_faults' <<< "$s1")"
   check "$name: handler: every path healthy" \
     zc_same 0 "$(jq -r '[.paths[] | select(.state != "healthy")] | length' <<< "$s1")"
   if zc_check_unmapped "$name" "$zc" "$bs" "$bs_dir" "$cmds0" "$size0"; then

@@ -33,18 +33,20 @@ zc_require_kernel
 start_iscsid
 start_runner
 
-# null_dev NAME: a null_blk device through configfs, memory_backed=0; prints /dev/nullbN.
+# null_dev NAME: a null_blk device through configfs, memory_backed=0; the disk
+# takes the configfs name. Prints /dev/NAME.
 null_dev() {
   local d=/sys/kernel/config/nullb/$1
   mkdir "$d"
   echo $((lun_size >> 20)) > "$d/size"
   echo 0 > "$d/memory_backed"
   echo 1 > "$d/power"
-  echo "/dev/nullb$(cat "$d/index")"
+  [ -b "/dev/$1" ] || die bench "null_blk made no /dev/$1"
+  echo "/dev/$1"
 }
 [ -d /sys/kernel/config/nullb ] || die bench "no null_blk in kernel $(uname -r) (CONFIG_BLK_DEV_NULL_BLK)"
-null_paths=("$(null_dev p0)" "$(null_dev p1)" "$(null_dev p2)")
-null_fileio=$(null_dev f0)
+null_paths=("$(null_dev znull0)" "$(null_dev znull1)" "$(null_dev znull2)")
+null_fileio=$(null_dev znull3)
 ram_disks 4 $((lun_size >> 10))
 ram_paths=(/dev/ram0 /dev/ram1 /dev/ram2)
 ram_fileio=/dev/ram3
