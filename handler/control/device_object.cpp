@@ -362,6 +362,12 @@ Result<GVariant*> DeviceObject::get_summary(GVariant*, uid_t) {
   add_entry(&b, "busy", g_variant_new_uint64(r.busy));
   // Each path's counters in order, so clients list them without a copy of the names.
   add_entry(&b, "path_counters", g_variant_new_strv(kPathCounterNames, kNrPathCounters));
+  add_entry(&b, "buffer_faults", g_variant_new_uint64(r.buffer_faults));
+  add_entry(&b, "zc_mapped", g_variant_new_uint64(r.zc_mapped));
+  add_entry(&b, "zc_mapped_nogup", g_variant_new_uint64(r.zc_mapped_nogup));
+  add_entry(&b, "zc_copied", g_variant_new_uint64(r.zc_copied));
+  add_entry(&b, "zc_page_cache_pieces", g_variant_new_uint64(r.zc_page_cache_pieces));
+  add_entry(&b, "zc_direct_refused", g_variant_new_uint64(r.zc_direct_refused));
   add_entry(&b, "paths", g_variant_builder_end(&paths));
   return reply(g_variant_builder_end(&b));
 }

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "io_failure.h"
 #include "io_split.h"
 #include "table_file.h"
 #include "table_slot.h"
@@ -179,7 +180,8 @@ IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_
   if (offset_bytes > size || len_bytes > size - offset_bytes) return IoStatus::kRange;
   Command* cmd = begin_command(user);
   if (cmd == nullptr) return IoStatus::kBusy;
-  if (op == IoOp::kRead || op == IoOp::kWrite) zero_copy_.count(iov, iov_cnt);
+  const bool transfers = op == IoOp::kRead || op == IoOp::kWrite;
+  cmd->page_cache = transfers && zero_copy_.count(iov, iov_cnt) == ZeroCopyWindow::BufferKind::kMappedNoGup;
   cmd->op = op;
   cmd->rw_flags = rw_flags;
   cmd->unmap_zeroes = unmap_zeroes;
@@ -303,9 +305,9 @@ IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
   for_each_region_piece(table.region_bytes(), cmd->next_offset, window,
                         [&](uint64_t region_nr, uint64_t piece_offset, uint64_t piece_len) {
     IoRequest* next = req->next;
-    *req = IoRequest{.op = cmd->op, .rw_flags = cmd->rw_flags, .path_nr = route(table, region_nr),
-                     .lun_offset = piece_offset, .len = piece_len, .region_nr = region_nr, .cmd = cmd,
-                     .next = next};
+    *req = IoRequest{.op = cmd->op, .buffered = cmd->page_cache, .rw_flags = cmd->rw_flags,
+                     .path_nr = route(table, region_nr), .lun_offset = piece_offset, .len = piece_len,
+                     .region_nr = region_nr, .cmd = cmd, .next = next};
     if (transfers) {
       const size_t n = cmd->data.take(piece_len, cmd->iov_scratch + iov_used, cmd->iov_capacity - iov_used);
       sliced = sliced && n > 0;
@@ -319,6 +321,7 @@ IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
     release_pieces(list);
     return IoStatus::kHardwareError;
   }
+  if (cmd->page_cache) zero_copy_.count_page_cache(nr);
   cmd->next_offset += window;
   cmd->remaining -= window;
   cmd->pending.store(static_cast<uint32_t>(nr) + 1, std::memory_order_relaxed);
@@ -487,17 +490,20 @@ void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
     finish_piece(req, IoStatus::kOk);
     return;
   }
-  const bool transfers = req->op == IoOp::kRead || req->op == IoOp::kWrite;
-  if ((result == -EFAULT || result == -EINVAL) && transfers && !req->buffered) {
-    // O_DIRECT cannot pin pages the kernel mapped without a struct page
-    // reference (zero copy from tcm_loop: EFAULT), nor use a buffer that is
-    // not block aligned (EINVAL): tcmu-runner emulates WRITE AND VERIFY,
-    // COMPARE AND WRITE and WRITE SAME with calloc'd buffers of its own. Go
-    // through the page cache instead; the path is not at fault.
-    req->buffered = true;
-    path.count(PathCounter::kBounced);
-    resubmit(req);
-    return;
+  switch (failure_action(req->op, result, req->buffered)) {
+    case FailureAction::kRetryBuffered:
+      // Not the path's fault (io_failure.h): the page cache takes the buffer.
+      req->buffered = true;
+      path.count(PathCounter::kBounced);
+      if (zero_copy_.classify(req->iov[0].iov_base) != ZeroCopyWindow::BufferKind::kCopied)
+        zero_copy_.count_direct_refused();
+      resubmit(req);
+      return;
+    case FailureAction::kBufferFault:
+      buffer_faults_.fetch_add(1, std::memory_order_relaxed);
+      finish_piece(req, error_status(req->op));
+      return;
+    case FailureAction::kPathError: break;
   }
   path.count(PathCounter::kErrors);
   if (mode_ == Mode::kMultipath && retry_elsewhere(req)) return;
@@ -511,7 +517,7 @@ bool SwitchDevice::retry_elsewhere(IoRequest* req) noexcept {
   if (next == kNoPath || req->attempts + 1u >= paths_.size()) return false;
   req->attempts++;
   req->path_nr = next;
-  req->buffered = false;
+  req->buffered = req->cmd->page_cache;
   paths_[failed]->count(PathCounter::kFailovers);
   resubmit(req);
   return true;
@@ -648,7 +654,8 @@ DeviceReport SwitchDevice::report() const {
   DeviceReport r{config_.source, config_.table_path, table_->clone_current(), config_.mode, engine_->kind(),
                  engine_->nr_workers(), size_bytes_.load(), table_->generation(), {},
                  busy_.load(std::memory_order_relaxed), zero_copy_.mapped(), zero_copy_.mapped_nogup(),
-                 zero_copy_.copied()};
+                 zero_copy_.copied(), zero_copy_.page_cache_pieces(), zero_copy_.direct_refused(),
+                 buffer_faults_.load(std::memory_order_relaxed)};
   for (const auto& path : paths_) r.paths.push_back({path->config(), path->state(), path->direct(), path->stats()});
   return r;
 }

@@ -81,6 +81,7 @@ struct Command {
   // What the next windows carry.
   IoOp op = IoOp::kRead;
   int rw_flags = 0;
+  bool page_cache = false;  // the buffer is a no-GUP zero-copy slot: never O_DIRECT
   uint64_t next_offset = 0;
   uint64_t remaining = 0;
   IovecCursor data{nullptr, 0};
@@ -124,6 +125,9 @@ struct DeviceReport {
   std::vector<PathReport> paths;
   uint64_t busy;  // commands refused because a pool was empty
   uint64_t zc_mapped, zc_mapped_nogup, zc_copied;  // commands by how their data reached us
+  uint64_t zc_page_cache_pieces;  // pieces of no-GUP commands sent through the page cache
+  uint64_t zc_direct_refused;     // pieces of window buffers O_DIRECT refused, then sent buffered
+  uint64_t buffer_faults;         // pieces failed because the buffer was unusable (no path blamed)
 };
 
 class SwitchDevice final : private IoCompletion {
@@ -232,6 +236,7 @@ class SwitchDevice final : private IoCompletion {
   std::unique_ptr<IoEngine> engine_;
   std::atomic<uint32_t> next_worker_{0};
   std::atomic<uint64_t> busy_{0};
+  std::atomic<uint64_t> buffer_faults_{0};
   PathStateListener listener_;
   ZeroCopyWindow zero_copy_;
   static constexpr size_t kRegionBuckets = 1024;

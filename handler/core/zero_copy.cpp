@@ -12,7 +12,7 @@ T read_field(const void* mailbox, size_t offset) {
   return value;
 }
 
-void bump(std::atomic<uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+void bump(std::atomic<uint64_t>& counter, uint64_t n = 1) { counter.fetch_add(n, std::memory_order_relaxed); }
 
 // The kernel reads the word with READ_ONCE when it queues a command; one
 // aligned store, released so that it follows everything attach() read.
@@ -44,7 +44,7 @@ void ZeroCopyWindow::attach(void* mailbox, size_t map_len) {
   min_len_ = read_field<uint32_t>(mailbox, kMinLen);
   zc_flags_ = read_field<uint32_t>(mailbox, kZcFlags);
   present_ = true;
-  // No-GUP slots are safe here: the device sends them through the page cache.
+  // No-GUP slots are safe here: the device never sends them O_DIRECT.
   declare_handler_caps(mailbox, kHandlerZeroCopy | kHandlerNoGup);
 }
 
@@ -54,14 +54,20 @@ ZeroCopyWindow::BufferKind ZeroCopyWindow::classify(const void* buffer) const no
   return p >= nogup_begin_ ? BufferKind::kMappedNoGup : BufferKind::kMapped;
 }
 
-void ZeroCopyWindow::count(const iovec* iov, size_t iov_cnt) noexcept {
-  if (iov_cnt == 0) return;
-  switch (classify(iov[0].iov_base)) {
+ZeroCopyWindow::BufferKind ZeroCopyWindow::count(const iovec* iov, size_t iov_cnt) noexcept {
+  if (iov_cnt == 0) return BufferKind::kCopied;
+  const BufferKind kind = classify(iov[0].iov_base);
+  switch (kind) {
     case BufferKind::kCopied: bump(copied_); break;
     case BufferKind::kMapped: bump(mapped_); break;
     case BufferKind::kMappedNoGup: bump(mapped_nogup_); break;
   }
+  return kind;
 }
+
+void ZeroCopyWindow::count_page_cache(uint64_t pieces) noexcept { bump(page_cache_pieces_, pieces); }
+
+void ZeroCopyWindow::count_direct_refused() noexcept { bump(direct_refused_); }
 
 std::string ZeroCopyWindow::describe() const {
   if (!present_)
@@ -71,6 +77,12 @@ std::string ZeroCopyWindow::describe() const {
          std::to_string(slot_bytes_ >> 10) + " KiB slots, no-GUP part " +
          std::to_string((window_end_ - nogup_begin_) >> 20) + " MiB, min_len " + std::to_string(min_len_) +
          ", " + ((zc_flags_ & 1) ? "enabled" : "disabled (zc_enable=0)");
+}
+
+std::string ZeroCopyWindow::tally() const {
+  return "zero copy: commands " + std::to_string(mapped()) + " mapped, " + std::to_string(mapped_nogup()) +
+         " mapped no-GUP, " + std::to_string(copied()) + " copied; pieces " + std::to_string(page_cache_pieces()) +
+         " no-GUP through the page cache, " + std::to_string(direct_refused()) + " mapped refused by O_DIRECT";
 }
 
 }  // namespace tcmu_switch

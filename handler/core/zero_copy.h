@@ -6,8 +6,9 @@
 // pages instead of copying them into the data area. The handler cannot see a
 // command's kernel flags (libtcmu drops them), so it classifies a buffer by its
 // address: in the refcounted part of the window (O_DIRECT works), in the
-// no-GUP part (special PTEs from tcm_loop: O_DIRECT fails with EFAULT and the
-// engine retries through the page cache), or in the data area (copied).
+// no-GUP part (special PTEs from tcm_loop: GUP refuses them with EEXIST, so the
+// device sends these commands through the page cache from the start), or in
+// the data area (copied).
 // Stock kernels never set the flag: everything counts as copied.
 //
 // The kernel sends zero-copy iovecs only to a handler that says it understands
@@ -52,13 +53,24 @@ class ZeroCopyWindow {
 
   bool present() const { return present_; }
   BufferKind classify(const void* buffer) const noexcept;
-  // Counts one command by its first buffer.
-  void count(const iovec* iov, size_t iov_cnt) noexcept;
+  // Counts one command by its first buffer (a zero-copy command has exactly
+  // one) and returns that buffer's kind.
+  BufferKind count(const iovec* iov, size_t iov_cnt) noexcept;
+  // Pieces of no-GUP commands sent to the page cache without trying O_DIRECT.
+  void count_page_cache(uint64_t pieces) noexcept;
+  // A piece of a window buffer that O_DIRECT refused (EFAULT, EEXIST, EINVAL)
+  // and that went through the page cache after all: a no-GUP slot the
+  // classification missed, or a kernel that maps differently than it says.
+  void count_direct_refused() noexcept;
   std::string describe() const;
+  // The counters in one line, for the log when the device closes.
+  std::string tally() const;
 
   uint64_t copied() const { return copied_.load(std::memory_order_relaxed); }
   uint64_t mapped() const { return mapped_.load(std::memory_order_relaxed); }
   uint64_t mapped_nogup() const { return mapped_nogup_.load(std::memory_order_relaxed); }
+  uint64_t page_cache_pieces() const { return page_cache_pieces_.load(std::memory_order_relaxed); }
+  uint64_t direct_refused() const { return direct_refused_.load(std::memory_order_relaxed); }
 
  private:
   bool present_ = false;
@@ -66,6 +78,7 @@ class ZeroCopyWindow {
   uintptr_t window_begin_ = 0, nogup_begin_ = 0, window_end_ = 0;
   uint32_t slot_bytes_ = 0, min_len_ = 0, zc_flags_ = 0;
   std::atomic<uint64_t> copied_{0}, mapped_{0}, mapped_nogup_{0};
+  std::atomic<uint64_t> page_cache_pieces_{0}, direct_refused_{0};
 };
 
 }  // namespace tcmu_switch

@@ -243,7 +243,12 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
 }
 
 void switch_close(tcmu_device* dev) noexcept {
-  delete state_of(dev);  // the runner has drained every command
+  SwitchState* state = state_of(dev);
+  try {
+    state->reporter.report(LogLevel::kInfo, state->device->zero_copy().tally());
+  } catch (...) {  // out of memory for the line: closing matters more
+  }
+  delete state;  // the runner has drained every command
   tcmur_dev_set_private(dev, nullptr);
 }
 

@@ -19,6 +19,12 @@ PATH_ACTIONS = {'fail': 'failed', 'restore': 'healthy', 'disable': 'disabled'}
 
 SAVE_FORMATS = ('binary', 'text')
 
+# The device's own counters: how command data reached the handler (zero copy
+# on a kmod-patches kernel) and pieces that failed for their buffer.
+DEVICE_COUNTERS = ('zc_mapped', 'zc_mapped_nogup', 'zc_copied', 'zc_page_cache_pieces', 'zc_direct_refused',
+                   'buffer_faults')
+
+
 def parse_number(text, what):
     '''A non-negative integer, decimal or 0x-prefixed hex; the error names what and the text.'''
     try:
@@ -120,7 +126,7 @@ def paths_set(client, action, path_nr):
 
 def stats(client):
     s = client.summary()
-    keep = ('generation', 'busy', 'engine', 'nr_workers', 'mode', 'path_counters')
+    keep = ('generation', 'busy', 'engine', 'nr_workers', 'mode', 'path_counters') + DEVICE_COUNTERS
     out = {'op': 'stats', 'device': client.name, 'paths': s['paths']}
     out.update((k, s[k]) for k in keep)
     return out
@@ -177,5 +183,8 @@ def render_stats(result):
     counters = tuple(result['path_counters'])
     rows = [(p['path_nr'], p['name'], p['state']) + tuple(p[c] for c in counters) for p in result['paths']]
     lines = columns(('path', 'name', 'state') + counters, rows)
+    lines.append('commands: %d zero-copy, %d zero-copy no-GUP, %d copied; pieces: %d no-GUP through the page '
+                 'cache, %d zero-copy refused by O_DIRECT, %d failed for their buffer'
+                 % tuple(result[k] for k in DEVICE_COUNTERS))
     lines.append('generation %d, %d commands refused busy' % (result['generation'], result['busy']))
     return lines

@@ -105,6 +105,8 @@ def test_stats_has_a_column_per_counter(client):
     assert lines[0].split() == ['path', 'name', 'state'] + client.summary()['path_counters']
     assert lines[2].split()[:5] == ['1', 'ram1', 'healthy', '10', '20']
     assert lines[-1] == 'generation 3, 0 commands refused busy'
+    assert lines[-2] == ('commands: 7 zero-copy, 5 zero-copy no-GUP, 3 copied; pieces: 6 no-GUP through the page '
+                         'cache, 0 zero-copy refused by O_DIRECT, 0 failed for their buffer')
 
 
 def test_human_bytes():

@@ -58,12 +58,48 @@ TEST(ZeroCopyWindowTest, ClassifiesByAddressAndCounts) {
   EXPECT_EQ(w.classify(map.at(32768)), ZeroCopyWindow::BufferKind::kMapped);
   EXPECT_EQ(w.classify(map.at(40960)), ZeroCopyWindow::BufferKind::kMappedNoGup);
   EXPECT_EQ(w.classify(map.at(49152)), ZeroCopyWindow::BufferKind::kCopied);  // one past the end
-  iovec mapped{map.at(33000), 512}, copied{map.at(100), 512};
-  w.count(&mapped, 1);
-  w.count(&copied, 1);
-  w.count(&copied, 1);
+  iovec mapped{map.at(33000), 512}, nogup{map.at(45000), 512}, copied{map.at(100), 512};
+  EXPECT_EQ(w.count(&mapped, 1), ZeroCopyWindow::BufferKind::kMapped);
+  EXPECT_EQ(w.count(&copied, 1), ZeroCopyWindow::BufferKind::kCopied);
+  EXPECT_EQ(w.count(&copied, 1), ZeroCopyWindow::BufferKind::kCopied);
+  EXPECT_EQ(w.count(&nogup, 1), ZeroCopyWindow::BufferKind::kMappedNoGup);
+  EXPECT_EQ(w.count(nullptr, 0), ZeroCopyWindow::BufferKind::kCopied);  // no data: nothing counted
   EXPECT_EQ(w.mapped(), 1u);
+  EXPECT_EQ(w.mapped_nogup(), 1u);
   EXPECT_EQ(w.copied(), 2u);
+}
+
+TEST(ZeroCopyWindowTest, NoGupPartStartsExactlyAtItsOffset) {
+  FakeMap map(1 << 16);
+  map.offer(32768, 16384, 40960);
+  ZeroCopyWindow w;
+  w.attach(map.at(0), map.bytes.size());
+  EXPECT_EQ(w.classify(map.at(32767)), ZeroCopyWindow::BufferKind::kCopied);
+  EXPECT_EQ(w.classify(map.at(40959)), ZeroCopyWindow::BufferKind::kMapped);
+  EXPECT_EQ(w.classify(map.at(49151)), ZeroCopyWindow::BufferKind::kMappedNoGup);
+}
+
+TEST(ZeroCopyWindowTest, AWindowWithoutNoGupSlotsNeverClassifiesNoGup) {
+  FakeMap map(1 << 16);
+  map.offer(32768, 16384, 32768 + 16384);  // zc_nogup_slots=0
+  ZeroCopyWindow w;
+  w.attach(map.at(0), map.bytes.size());
+  for (size_t off = 32768; off < 49152; off += 512)
+    EXPECT_EQ(w.classify(map.at(off)), ZeroCopyWindow::BufferKind::kMapped) << off;
+}
+
+TEST(ZeroCopyWindowTest, TallyNamesEveryCounter) {
+  FakeMap map(1 << 16);
+  map.offer(32768, 16384, 40960);
+  ZeroCopyWindow w;
+  w.attach(map.at(0), map.bytes.size());
+  w.count_page_cache(3);
+  w.count_page_cache(2);
+  w.count_direct_refused();
+  EXPECT_EQ(w.page_cache_pieces(), 5u);
+  EXPECT_EQ(w.direct_refused(), 1u);
+  EXPECT_NE(w.tally().find("5 no-GUP through the page cache, 1 mapped refused by O_DIRECT"), std::string::npos)
+      << w.tally();
 }
 
 TEST(ZeroCopyWindowTest, IgnoresAWindowOutsideTheMap) {
