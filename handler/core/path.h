@@ -62,7 +62,8 @@ class Path {
   const PathConfig& config() const { return config_; }
   uint32_t path_nr() const { return path_nr_; }
   int fd() const { return fd_; }
-  // Same file without O_DIRECT: for buffers O_DIRECT cannot pin (EFAULT).
+  // Same file without O_DIRECT: for buffers O_DIRECT cannot pin (no-GUP zero
+  // copy slots: EEXIST) or use (unaligned: EINVAL); see io_failure.h.
   int buffered_fd() const { return buffered_fd_; }
   bool direct() const { return direct_; }
   // Deallocating a range (fallocate PUNCH_HOLE) works and leaves zeroes: a
