@@ -20,7 +20,8 @@ pkgs_build=(build-essential cmake ninja-build pkg-config git ca-certificates
   dbus-daemon python3-pip python3-setuptools python3-wheel help2man lintian)
 pkgs_vm=(qemu-system-x86 busybox-static kmod cpio gzip tcmu-runner fio lsscsi
   sg3-utils dbus targetcli-fb python3-rtslib-fb python3-configshell-fb open-iscsi
-  libiscsi-bin iproute2 rdma-core ibverbs-utils python3-gi gnuplot-nox dmsetup man-db)
+  libiscsi-bin iproute2 rdma-core ibverbs-utils python3-gi gnuplot-nox dmsetup man-db
+  jq strace xxd e2fsprogs gcc libglib2.0-bin util-linux)
 pkgs_kernel=(linux-source-6.1 bc bison flex libelf-dev libssl-dev ccache quilt
   dwarves rsync)
 
