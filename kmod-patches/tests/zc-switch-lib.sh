@@ -115,3 +115,15 @@ zcs_round() {
       zc_same 0 "$((special + nogup + pc))"
   fi
 }
+
+# zcs_sizes PREFIX NAME BACKSTORE_DIR DEV KIND: zcs_round at 4k, 64k, 256k and
+# 1m, with zc_enable 0 and then 1; rounds are named PREFIX-zc<0|1>-<bs>.
+zcs_sizes() {
+  local prefix=$1 name=$2 bs=$3 dev=$4 kind=$5 zc b
+  for zc in 0 1; do
+    zc_set "$bs" zc_enable "$zc"
+    for b in 4k 64k 256k 1m; do
+      zcs_round "$prefix-zc$zc-$b" "$name" "$bs" "$dev" "$zc" "$b" "$kind"
+    done
+  done
+}

@@ -40,12 +40,7 @@ pass "multipath user:switch over ${paths[*]} with a zero-copy window, over iSCSI
 check "handler: opted in to the kernel's window" runner_log_has "zero copy: window of 288 MiB"
 
 # ---- 1. sizes, ZC off and on --------------------------------------------------
-for zc in 0 1; do
-  zc_set "$bs" zc_enable "$zc"
-  for b in 4k 64k 256k 1m; do
-    zcs_round "iscsi-zc$zc-$b" zmi "$bs" "$dev" "$zc" "$b" refcounted
-  done
-done
+zcs_sizes iscsi zmi "$bs" "$dev" refcounted
 
 # ---- 2. a path fault under ZC -------------------------------------------------------
 path_is() { runner_log_has "path $1 (zmp$1, /dev/mapper/zmp$1) is now $2"; }

@@ -44,12 +44,7 @@ pass "placement user:switch over ${paths[*]} with a zero-copy window, tcm_loop L
 check "handler: opted in to the kernel's window" runner_log_has "zero copy: window of 288 MiB"
 
 # ---- 1. sizes, ZC off and on --------------------------------------------------
-for zc in 0 1; do
-  zc_set "$bs" zc_enable "$zc"
-  for b in 4k 64k 256k 1m; do
-    zcs_round "loop-zc$zc-$b" zcp "$bs" "$dev" "$zc" "$b" nogup
-  done
-done
+zcs_sizes loop zcp "$bs" "$dev" nogup
 
 # ---- 2. the placement oracle under ZC ---------------------------------------------
 check "fio sequential fill (96 KiB, mapped) + verify under ZC" fio_fill fill "$dev"
