@@ -1,5 +1,5 @@
 # Guest helpers for the zero-copy scenarios (tests/vm/scenarios/zc_*.sh) and
-# the zero-copy benchmark (tests/bench/zc_guest.sh), on top of
+# the zero-copy benchmarks (tests/bench/zc_switch_bench_vm.sh, guest_bench.sh), on top of
 # tests/vm/guest/lib.sh. They need a kernel built from kmod-patches
 # (kmod-patches/build-kernel.sh), booted with run-guest --kernel; on any other
 # kernel zc_require_kernel fails the scenario and says so.
