@@ -37,9 +37,7 @@ fio_pid=$!
 for ((k = 1; k <= kills; k++)); do
   sleep 4
   kill -0 "$fio_pid" || die "restart $k" "fio ended before the kill: nothing was in flight"
-  kill -KILL "$runner_pid"
-  wait "$runner_pid" 2> /dev/null || true
-  runner_pid=
+  kill_runner
   log "tcmu-runner killed (SIGKILL), $k of $kills"
   sleep 2
   start_runner

@@ -32,9 +32,7 @@ for d in "$dl" "$di"; do
   eval "fio_$n=\$!"
 done
 sleep 4
-kill -KILL "$runner_pid"
-wait "$runner_pid" 2> /dev/null || true
-runner_pid=
+kill_runner
 log "tcmu-runner killed with commands in flight"
 sleep 1
 start_runner

@@ -77,9 +77,7 @@ fio --name=kill --filename="$dev" --ioengine=libaio --direct=1 --iodepth=8 \
 fio_pid=$!
 sleep 3
 kill -0 "$fio_pid" || die "runner kill" "fio ended before the kill: nothing was in flight"
-kill -KILL "$runner_pid"
-wait "$runner_pid" 2> /dev/null || true
-runner_pid=
+kill_runner
 log "tcmu-runner killed (SIGKILL) under zero-copy writes"
 sleep 2
 start_runner

@@ -61,6 +61,13 @@ start_runner() {
 
 runner_log_has() { grep -F -- "$1" "$RUNNER_LOG" > /dev/null; }
 
+# SIGKILL, as a crash: commands in flight stay in the ring for the next runner.
+kill_runner() {
+  kill -KILL "$runner_pid"
+  wait "$runner_pid" 2> /dev/null || true
+  runner_pid=
+}
+
 # SIGTERM; the runner closes its devices and exits 0.
 stop_runner() {
   kill -TERM "$runner_pid"
