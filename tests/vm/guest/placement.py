@@ -4,6 +4,7 @@
 layout by reading every backend directly.
 
     placement.py table NR_REGIONS NR_PATHS > table.txt
+    placement.py routes NR_REGIONS NR_PATHS > routes.txt   (region:path per line, for routing.py)
     placement.py check --lun DEV --region-bytes N --regions N PATH...
     placement.py faulted --lun DEV --region-bytes N --regions N --faulted P PATH...
 
@@ -64,6 +65,11 @@ def write_table(args):
     tokens = table_tokens(args.regions, args.paths)
     for i in range(0, len(tokens), 16):
         print(" ".join(tokens[i:i + 16]))
+
+
+def write_routes(args):
+    for r in range(args.regions):
+        print("%x:%x" % (r, expected_path(r, args.regions, args.paths)))
 
 
 def check(args):
@@ -136,9 +142,10 @@ def pread(f, off, size):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("table")
-    t.add_argument("regions", type=int)
-    t.add_argument("paths", type=int)
+    for name in ("table", "routes"):
+        t = sub.add_parser(name)
+        t.add_argument("regions", type=int)
+        t.add_argument("paths", type=int)
     c = sub.add_parser("check")
     c.add_argument("--lun", required=True)
     c.add_argument("--region-bytes", type=int, required=True)
@@ -151,7 +158,7 @@ def main():
     f.add_argument("--faulted", type=int, required=True)
     f.add_argument("paths", nargs="+")
     args = ap.parse_args()
-    return {"table": write_table, "check": check, "faulted": faulted}[args.cmd](args)
+    return {"table": write_table, "routes": write_routes, "check": check, "faulted": faulted}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,10 @@
 # table saved into its config, serving I/O again.
 #
 # Multipath mode with all three paths on one RAM disk (as in reload), so any
-# table and any path state is data-safe and fio's verify checks the routing.
+# table and any path state is data-safe and fio's verify checks the splitting.
+# Each path is its own dm-linear map of the disk, so routing.py can see which
+# path a read reached: after the live edits and after restoreconfig, sampled
+# reads must be counted on the path the table names and on no other.
 . "$(dirname "$0")/lib.sh"
 
 region_sectors=128
@@ -25,6 +28,8 @@ save_file=/etc/rtslib-fb-target/saveconfig.json
 require_switch_handler
 target_up
 ram_disks 1 $((size / 1024))
+paths=()
+for p in 0 1 2; do paths+=("$(dm_path "ctl$p" /dev/ram0)"); done
 start_dbus
 start_runner
 
@@ -67,6 +72,13 @@ path_state() { switchctl --json lun0 table summary | jq -r ".summary.paths[$1].s
 # region_maps_to TABLE REGION PATH: TABLE (binary) sends REGION to PATH.
 region_maps_to() { "$switchtab" dump "$1" --expand | grep -qx "$(printf '%x:%x' "$2" "$3")"; }
 
+# routed_as TABLE: sampled reads through the LUN reach the path TABLE (binary) names.
+routed_as() {
+  "$switchtab" dump "$1" --expand > "$dir/routes.txt" &&
+    python3 "$here_lib/routing.py" check --lun "$dev" --region-bytes $((region_sectors * 512)) \
+      --expected "$dir/routes.txt" "${paths[@]}"
+}
+
 # The disk of the tcm_loop LUN that loop_lun made for $bs (restored by name).
 # fio_rounds DEV: fio write+verify rounds on DEV until $dir/stop-fio
 # exists, so I/O spans every live change however long they take under
@@ -97,7 +109,7 @@ check "the tcmu_switch_cli package installed under $prefix" test -f "$PYTHONPATH
 # The config's table starts as a switchtab binary with runs of 4-16 regions.
 "$switchtab" generate --paths 3 --regions "$regions" --pattern runs:4-16:7 --binary \
   --region-sectors "$region_sectors" -o "$dir/lun0.bin"
-switch_config "$dir/lun0.conf" multipath "$region_sectors" "$dir/lun0.bin" /dev/ram0 /dev/ram0 /dev/ram0
+switch_config "$dir/lun0.conf" multipath "$region_sectors" "$dir/lun0.bin" "${paths[@]}"
 # A failed path stays failed until restored: no prober run in the test's time.
 sed -i 's/^\[device\]$/[device]\nprobe_interval_ms=600000/' "$dir/lun0.conf"
 
@@ -170,6 +182,7 @@ check "PathStateChanged signals on the system bus" grep -q "member=PathStateChan
 
 check "switchctl table save into the config's table file" switchctl lun0 table save "$dir/lun0.bin"
 cp "$dir/lun0.bin" "$dir/before.bin"
+check "routing oracle: reads reach the paths the live table names" routed_as "$dir/before.bin"
 # targetcli starts where the last session left off: cd / for the root's commands.
 check "targetcli-switch saveconfig, clearconfig" switch_shell_batch \
   "cd /" "saveconfig $save_file" "clearconfig confirm=True"
@@ -183,6 +196,8 @@ check "region 5 still on path 1 after restore" region_maps_to "$dir/after.bin" 5
 wait_for "the restored disk" 30 lun_disk > /dev/null
 dev=/dev/$(lun_disk)
 check "fio verify on the restored LUN ($dev)" fio_verify control-restored "$dev" 5
+check "routing oracle: the restored LUN routes as its saved table" routed_as "$dir/after.bin"
 
 check "targetcli clearconfig" targetcli_batch "cd /" "clearconfig confirm=True"
+dm_remove ctl0 ctl1 ctl2
 check "tcmu-runner exits 0 on SIGTERM" stop_runner
