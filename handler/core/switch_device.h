@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "buffer_kind.h"
 #include "deadline.h"
 #include "device_config.h"
 #include "fixed_pool.h"
@@ -35,7 +36,6 @@
 #include "region_table.h"
 #include "reporter.h"
 #include "status.h"
-#include "zero_copy.h"
 
 namespace tcmu_switch {
 
@@ -81,7 +81,9 @@ struct Command {
   // What the next windows carry.
   IoOp op = IoOp::kRead;
   int rw_flags = 0;
-  bool page_cache = false;  // the buffer is a no-GUP zero-copy slot: never O_DIRECT
+  BufferKind buffer = BufferKind::kCopied;
+  // kMappedNoGup pages cannot be pinned: never O_DIRECT.
+  bool page_cache() const { return buffer == BufferKind::kMappedNoGup; }
   uint64_t next_offset = 0;
   uint64_t remaining = 0;
   IovecCursor data{nullptr, 0};
@@ -124,9 +126,8 @@ struct DeviceReport {
   uint64_t generation;
   std::vector<PathReport> paths;
   uint64_t busy;  // commands refused because a pool was empty
-  uint64_t zc_mapped, zc_mapped_nogup, zc_copied;  // commands by how their data reached us
-  uint64_t zc_page_cache_pieces;  // pieces of no-GUP commands sent through the page cache
-  uint64_t zc_direct_refused;     // pieces of window buffers O_DIRECT refused, then sent buffered
+  uint64_t page_cache_pieces;      // pieces of kMappedNoGup commands sent through the page cache
+  uint64_t mapped_direct_refused;  // pieces of kMapped buffers O_DIRECT refused, then sent buffered
   uint64_t buffer_faults;         // pieces failed because the buffer was unusable (no path blamed)
 };
 
@@ -149,11 +150,11 @@ class SwitchDevice final : private IoCompletion {
   // overlapping one still in flight; reads do not wait (see switch_device.cpp).
   // The iovec array must stay valid until the command completes (tcmu-runner
   // keeps it in the command): later windows, and a command that waited for
-  // its range, read it then.
+  // its range, read it then. `buffer` says where the data lives.
   IoStatus read(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
-                Deadline deadline = {}) noexcept;
+                Deadline deadline = {}, BufferKind buffer = BufferKind::kCopied) noexcept;
   IoStatus write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
-                 bool fua, Deadline deadline = {}) noexcept;
+                 bool fua, Deadline deadline = {}, BufferKind buffer = BufferKind::kCopied) noexcept;
   IoStatus flush(void* user) noexcept;
   // An UNMAP deallocates where the paths can. With `zeroes` the range must
   // read back as zeroes afterwards (LBPRZ, WRITE SAME with UNMAP), and a path
@@ -178,9 +179,6 @@ class SwitchDevice final : private IoCompletion {
   void set_path_state_listener(PathStateListener listener);
   DeviceReport report() const;
   RegionHistogram region_histogram() const;
-  // The UIO map of a patched kernel may offer zero copy; see zero_copy.h.
-  void attach_zero_copy(void* mailbox, size_t map_len) { zero_copy_.attach(mailbox, map_len); }
-  const ZeroCopyWindow& zero_copy() const { return zero_copy_; }
   DeviceConfig config() const;
   TableGeometry geometry() const;
 
@@ -191,7 +189,8 @@ class SwitchDevice final : private IoCompletion {
   Result<uint64_t> publish_locked(std::unique_ptr<RegionTable> table);
 
   IoStatus submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                        uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline) noexcept;
+                        uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline,
+                        BufferKind buffer) noexcept;
   IoStatus send_window(Command* cmd) noexcept;
   bool expired(Command* cmd) noexcept;
   void start_granted(RangeLock::Waiter* granted) noexcept;
@@ -237,8 +236,9 @@ class SwitchDevice final : private IoCompletion {
   std::atomic<uint32_t> next_worker_{0};
   std::atomic<uint64_t> busy_{0};
   std::atomic<uint64_t> buffer_faults_{0};
+  std::atomic<uint64_t> page_cache_pieces_{0};
+  std::atomic<uint64_t> mapped_direct_refused_{0};
   PathStateListener listener_;
-  ZeroCopyWindow zero_copy_;
   static constexpr size_t kRegionBuckets = 1024;
   uint32_t bucket_shift_ = 0;
   std::unique_ptr<std::atomic<uint64_t>[]> region_ios_;
