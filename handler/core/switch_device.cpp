@@ -1,12 +1,9 @@
 #include "switch_device.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
-#include <cstdlib>
 #include <cstring>
 
 #include "io_failure.h"
@@ -22,7 +19,6 @@ constexpr uint32_t kNoPath = UINT32_MAX;
 constexpr size_t kCommandsPerQueueSlot = 2;  // UNMAP descriptors arrive as extra commands
 constexpr size_t kMaxPiecePool = 65536;
 constexpr size_t kPageBytes = 4096;
-constexpr size_t kProbeBytes = 4096;
 // Commands that take longer are logged with their range and time: the
 // figures to hold against cmd_time_out.
 constexpr uint64_t kSlowCommandMs = 1000;
@@ -63,7 +59,6 @@ SwitchDevice::SwitchDevice(const DeviceConfig& config, const DeviceLimits& limit
                            Reporter& reporter)
     : config_(config),
       mode_(config.mode),
-      probe_interval_ms_(config.probe_interval_ms),
       limits_(limits), sink_(sink), reporter_(reporter), size_bytes_(limits.size_bytes) {}
 
 Result<std::unique_ptr<SwitchDevice>> SwitchDevice::open(const DeviceConfig& config, const DeviceLimits& limits,
@@ -109,7 +104,8 @@ Status SwitchDevice::start() {
   const uint64_t nr_regions = config_.geometry(limits_.size_bytes).nr_regions;
   while ((nr_regions - 1) >> bucket_shift_ >= kRegionBuckets) bucket_shift_++;
   region_ios_ = std::make_unique<std::atomic<uint64_t>[]>(kRegionBuckets);
-  prober_ = std::thread([this] { probe_loop(); });
+  prober_ = std::make_unique<PathProber>(path_ptrs_, config_.probe_interval_ms,
+                                         [this](uint32_t path_nr) { note_path_state(path_nr, PathState::kHealthy); });
   reporter_.report(LogLevel::kInfo, std::string("opened: ") + mode_name(config_.mode) + ", " +
                                         std::to_string(config_.nr_paths()) + " paths, " +
                                         std::to_string(table_->generation()) + " table generation, " +
@@ -119,14 +115,7 @@ Status SwitchDevice::start() {
 }
 
 SwitchDevice::~SwitchDevice() {
-  if (prober_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(prober_mutex_);
-      prober_stop_ = true;
-    }
-    prober_cv_.notify_all();
-    prober_.join();
-  }
+  prober_.reset();  // its callback reports through this device
   engine_.reset();  // joins the workers before the pools they use go away
 }
 
@@ -535,29 +524,6 @@ void SwitchDevice::note_path_state(uint32_t path_nr, PathState state) {
     listener = listener_;
   }
   if (listener) listener(path_nr, state);
-  prober_cv_.notify_all();
-}
-
-void SwitchDevice::probe_loop() {
-  const auto interval = std::chrono::milliseconds(probe_interval_ms_);
-  std::unique_lock<std::mutex> lock(prober_mutex_);
-  while (!prober_cv_.wait_for(lock, interval, [this] { return prober_stop_; })) {
-    lock.unlock();
-    for (auto& path : paths_) {
-      if (path->state() == PathState::kFailed && probe(*path) &&
-          path->transition(PathState::kFailed, PathState::kHealthy))
-        note_path_state(path->path_nr(), PathState::kHealthy);
-    }
-    lock.lock();
-  }
-}
-
-bool SwitchDevice::probe(const Path& path) {
-  void* buf = nullptr;
-  if (posix_memalign(&buf, kPageBytes, kProbeBytes) != 0) return false;
-  const ssize_t n = pread(path.fd(), buf, kProbeBytes, static_cast<off_t>(path.config().offset_bytes));
-  std::free(buf);
-  return n == static_cast<ssize_t>(kProbeBytes);
 }
 
 Status SwitchDevice::set_path_state(uint32_t path_nr, PathState state) {

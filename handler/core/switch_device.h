@@ -15,13 +15,11 @@
 #include <sys/uio.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "buffer_kind.h"
@@ -32,6 +30,7 @@
 #include "io_request.h"
 #include "io_split.h"
 #include "path.h"
+#include "path_prober.h"
 #include "range_lock.h"
 #include "region_table.h"
 #include "reporter.h"
@@ -211,15 +210,12 @@ class SwitchDevice final : private IoCompletion {
   void io_done(IoRequest* req, int result) noexcept override;
   bool retry_elsewhere(IoRequest* req) noexcept;
   void note_path_state(uint32_t path_nr, PathState state);
-  void probe_loop();
-  bool probe(const Path& path);
   static IoStatus error_status(IoOp op);
   void account(Path& path, const IoRequest& req);
 
   mutable std::mutex control_mutex_;  // config_, limits_, listener_: control plane only
   DeviceConfig config_;
   const Mode mode_;                  // fixed for the device's life: reloads cannot change it
-  const uint32_t probe_interval_ms_;
   DeviceLimits limits_;
   CommandSink& sink_;
   Reporter& reporter_;
@@ -242,11 +238,7 @@ class SwitchDevice final : private IoCompletion {
   static constexpr size_t kRegionBuckets = 1024;
   uint32_t bucket_shift_ = 0;
   std::unique_ptr<std::atomic<uint64_t>[]> region_ios_;
-
-  std::thread prober_;
-  std::mutex prober_mutex_;
-  std::condition_variable prober_cv_;
-  bool prober_stop_ = false;
+  std::unique_ptr<PathProber> prober_;
 };
 
 }  // namespace tcmu_switch
