@@ -6,8 +6,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "command.h"
+#include "fixed_pool.h"
+#include "io_engine.h"
 #include "io_failure.h"
 #include "io_split.h"
+#include "path_prober.h"
 #include "table_file.h"
 #include "table_slot.h"
 #include "table_text.h"
