@@ -21,7 +21,7 @@ namespace {
 
 constexpr uint32_t kNoPath = UINT32_MAX;
 constexpr size_t kCommandsPerQueueSlot = 2;  // UNMAP descriptors arrive as extra commands
-constexpr size_t kMaxPiecePool = 65536;
+constexpr size_t kMaxPiecePool = kMaxQueueCapacity;  // every piece may be in flight on one lane
 constexpr size_t kPageBytes = 4096;
 // Commands that take longer are logged with their range and time: the
 // figures to hold against cmd_time_out.
