@@ -162,19 +162,22 @@ struct DeviceObject::Call {
 };
 
 DeviceObject::DeviceObject(GDBusConnection* connection, const std::string& device_name, SwitchDevice& device,
-                           Reporter& reporter, uid_t admin_uid)
+                           Reporter& reporter, uid_t admin_uid, const CounterSource* extra)
     : connection_(G_DBUS_CONNECTION(g_object_ref(connection))),
       device_name_(device_name),
       object_path_(device_object_path(device_name)),
       device_(device),
       reporter_(reporter),
       admin_uid_(admin_uid),
+      extra_(extra),
       cancellable_(g_cancellable_new()) {}
 
 Result<std::unique_ptr<DeviceObject>> DeviceObject::export_on(GDBusConnection* connection,
                                                               const std::string& device_name, SwitchDevice& device,
-                                                              Reporter& reporter, uid_t admin_uid) {
-  std::unique_ptr<DeviceObject> object(new DeviceObject(connection, device_name, device, reporter, admin_uid));
+                                                              Reporter& reporter, uid_t admin_uid,
+                                                              const CounterSource* extra) {
+  std::unique_ptr<DeviceObject> object(
+      new DeviceObject(connection, device_name, device, reporter, admin_uid, extra));
   static const GDBusInterfaceVTable vtable = {on_method_call, nullptr, nullptr, {}};
   GError* error = nullptr;
   object->registration_id_ = g_dbus_connection_register_object(connection, object->object_path_.c_str(),
@@ -363,11 +366,10 @@ Result<GVariant*> DeviceObject::get_summary(GVariant*, uid_t) {
   // Each path's counters in order, so clients list them without a copy of the names.
   add_entry(&b, "path_counters", g_variant_new_strv(kPathCounterNames, kNrPathCounters));
   add_entry(&b, "buffer_faults", g_variant_new_uint64(r.buffer_faults));
-  add_entry(&b, "zc_mapped", g_variant_new_uint64(r.zc_mapped));
-  add_entry(&b, "zc_mapped_nogup", g_variant_new_uint64(r.zc_mapped_nogup));
-  add_entry(&b, "zc_copied", g_variant_new_uint64(r.zc_copied));
-  add_entry(&b, "zc_page_cache_pieces", g_variant_new_uint64(r.zc_page_cache_pieces));
-  add_entry(&b, "zc_direct_refused", g_variant_new_uint64(r.zc_direct_refused));
+  add_entry(&b, "zc_page_cache_pieces", g_variant_new_uint64(r.page_cache_pieces));
+  add_entry(&b, "zc_direct_refused", g_variant_new_uint64(r.mapped_direct_refused));
+  if (extra_ != nullptr)
+    for (const NamedCounter& c : extra_->counters()) add_entry(&b, c.name, g_variant_new_uint64(c.value));
   add_entry(&b, "paths", g_variant_builder_end(&paths));
   return reply(g_variant_builder_end(&b));
 }
@@ -427,7 +429,8 @@ GDBusConnection* system_bus(Reporter& reporter) {
 
 }  // namespace
 
-std::unique_ptr<DeviceObject> export_device(const char* uio_dev, SwitchDevice& device, Reporter& reporter) noexcept {
+std::unique_ptr<DeviceObject> export_device(const char* uio_dev, SwitchDevice& device, Reporter& reporter,
+                                            const CounterSource* extra) noexcept {
   try {
     auto name = device_name_of(uio_dev);
     if (!name.ok()) {
@@ -436,7 +439,7 @@ std::unique_ptr<DeviceObject> export_device(const char* uio_dev, SwitchDevice& d
     }
     GDBusConnection* bus = system_bus(reporter);
     if (bus == nullptr) return nullptr;
-    auto object = DeviceObject::export_on(bus, name.value(), device, reporter);
+    auto object = DeviceObject::export_on(bus, name.value(), device, reporter, 0, extra);
     g_object_unref(bus);  // the object holds its own reference
     if (!object.ok()) {
       reporter.report(LogLevel::kWarning, "no D-Bus control: " + object.status().message());

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "counter_source.h"
 #include "reporter.h"
 #include "status.h"
 #include "switch_device.h"
@@ -38,8 +39,10 @@ class DeviceObject {
   // Exports device at device_object_path(device_name) on connection, which
   // must be a message-bus connection (the caller's uid comes from the bus).
   // admin_uid is root in production; tests pass their own uid or another.
+  // GetSummary adds extra's counters (may be null; it must outlive the object).
   static Result<std::unique_ptr<DeviceObject>> export_on(GDBusConnection* connection, const std::string& device_name,
-                                                         SwitchDevice& device, Reporter& reporter, uid_t admin_uid = 0);
+                                                         SwitchDevice& device, Reporter& reporter, uid_t admin_uid = 0,
+                                                         const CounterSource* extra = nullptr);
   // Unexports. A call whose caller check is still in flight is answered
   // with an error and never reaches the device.
   ~DeviceObject();
@@ -64,7 +67,7 @@ class DeviceObject {
   static GDBusInterfaceInfo* interface_info();
 
   DeviceObject(GDBusConnection* connection, const std::string& device_name, SwitchDevice& device,
-               Reporter& reporter, uid_t admin_uid);
+               Reporter& reporter, uid_t admin_uid, const CounterSource* extra);
   static void on_method_call(GDBusConnection* connection, const gchar* sender, const gchar* object_path,
                              const gchar* interface_name, const gchar* method_name, GVariant* parameters,
                              GDBusMethodInvocation* invocation, gpointer user_data) noexcept;
@@ -90,6 +93,7 @@ class DeviceObject {
   SwitchDevice& device_;
   Reporter& reporter_;
   const uid_t admin_uid_;
+  const CounterSource* extra_;  // may be null
   guint registration_id_ = 0;
   GCancellable* cancellable_;  // cancelled at unexport: fences pending caller checks
 };
@@ -100,6 +104,7 @@ class DeviceObject {
 // exporting fails, it reports why (the missing bus once per process) and
 // returns nullptr: the device serves I/O and reloads through dev_config all
 // the same.
-std::unique_ptr<DeviceObject> export_device(const char* uio_dev, SwitchDevice& device, Reporter& reporter) noexcept;
+std::unique_ptr<DeviceObject> export_device(const char* uio_dev, SwitchDevice& device, Reporter& reporter,
+                                            const CounterSource* extra = nullptr) noexcept;
 
 }  // namespace tcmu_switch::control

@@ -1,5 +1,7 @@
 #include "io_engine.h"
 
+#include <string>
+
 #include "io_worker.h"
 
 namespace tcmu_switch {
@@ -24,6 +26,9 @@ Result<Workers> create_workers(EngineKind kind, uint32_t nr_workers, std::span<P
 Result<std::unique_ptr<IoEngine>> IoEngine::create(EngineKind kind, uint32_t nr_workers,
                                                    std::span<Path* const> paths, size_t queue_capacity,
                                                    IoCompletion& completion, Reporter& reporter) {
+  if (queue_capacity == 0 || queue_capacity > kMaxQueueCapacity)
+    return Status::error("I/O queue of " + std::to_string(queue_capacity) + " requests: must be 1.." +
+                         std::to_string(kMaxQueueCapacity));
   const EngineKind first = kind == EngineKind::kAuto ? EngineKind::kIoUring : kind;
   auto workers = create_workers(first, nr_workers, paths, queue_capacity, completion, reporter);
   EngineKind chosen = first;

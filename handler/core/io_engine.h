@@ -25,11 +25,18 @@ namespace tcmu_switch {
 
 class IoWorker;
 
+// The most requests one lane may hold in flight: io_uring's largest
+// completion queue (IORING_MAX_CQ_ENTRIES in Linux 5.4 to 6.x), so a lane's
+// ring holds a completion for every request it carries and the kernel never
+// has to refuse a submission for want of CQ room. The device's piece pool is
+// bounded by it.
+inline constexpr size_t kMaxQueueCapacity = 65536;
+
 class IoEngine {
  public:
   // kAuto picks io_uring and falls back to the synchronous engine (logged);
   // a forced kind that cannot start is an error. queue_capacity bounds the
-  // requests in flight at once (the piece pool's size).
+  // requests in flight at once (the piece pool's size, <= kMaxQueueCapacity).
   static Result<std::unique_ptr<IoEngine>> create(EngineKind kind, uint32_t nr_workers,
                                                   std::span<Path* const> paths, size_t queue_capacity,
                                                   IoCompletion& completion, Reporter& reporter);

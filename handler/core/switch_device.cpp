@@ -1,16 +1,17 @@
 #include "switch_device.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
-#include <cstdlib>
 #include <cstring>
 
+#include "command.h"
+#include "fixed_pool.h"
+#include "io_engine.h"
 #include "io_failure.h"
 #include "io_split.h"
+#include "path_prober.h"
 #include "table_file.h"
 #include "table_slot.h"
 #include "table_text.h"
@@ -20,9 +21,8 @@ namespace {
 
 constexpr uint32_t kNoPath = UINT32_MAX;
 constexpr size_t kCommandsPerQueueSlot = 2;  // UNMAP descriptors arrive as extra commands
-constexpr size_t kMaxPiecePool = 65536;
+constexpr size_t kMaxPiecePool = kMaxQueueCapacity;  // every piece may be in flight on one lane
 constexpr size_t kPageBytes = 4096;
-constexpr size_t kProbeBytes = 4096;
 // Commands that take longer are logged with their range and time: the
 // figures to hold against cmd_time_out.
 constexpr uint64_t kSlowCommandMs = 1000;
@@ -63,7 +63,6 @@ SwitchDevice::SwitchDevice(const DeviceConfig& config, const DeviceLimits& limit
                            Reporter& reporter)
     : config_(config),
       mode_(config.mode),
-      probe_interval_ms_(config.probe_interval_ms),
       limits_(limits), sink_(sink), reporter_(reporter), size_bytes_(limits.size_bytes) {}
 
 Result<std::unique_ptr<SwitchDevice>> SwitchDevice::open(const DeviceConfig& config, const DeviceLimits& limits,
@@ -109,7 +108,8 @@ Status SwitchDevice::start() {
   const uint64_t nr_regions = config_.geometry(limits_.size_bytes).nr_regions;
   while ((nr_regions - 1) >> bucket_shift_ >= kRegionBuckets) bucket_shift_++;
   region_ios_ = std::make_unique<std::atomic<uint64_t>[]>(kRegionBuckets);
-  prober_ = std::thread([this] { probe_loop(); });
+  prober_ = std::make_unique<PathProber>(path_ptrs_, config_.probe_interval_ms,
+                                         [this](uint32_t path_nr) { note_path_state(path_nr, PathState::kHealthy); });
   reporter_.report(LogLevel::kInfo, std::string("opened: ") + mode_name(config_.mode) + ", " +
                                         std::to_string(config_.nr_paths()) + " paths, " +
                                         std::to_string(table_->generation()) + " table generation, " +
@@ -119,33 +119,27 @@ Status SwitchDevice::start() {
 }
 
 SwitchDevice::~SwitchDevice() {
-  if (prober_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(prober_mutex_);
-      prober_stop_ = true;
-    }
-    prober_cv_.notify_all();
-    prober_.join();
-  }
+  prober_.reset();  // its callback reports through this device
   engine_.reset();  // joins the workers before the pools they use go away
 }
 
 // ---- data path ----------------------------------------------------------
 
 IoStatus SwitchDevice::read(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                            uint64_t len_bytes, Deadline deadline) noexcept {
-  return submit_split(IoOp::kRead, user, iov, iov_cnt, offset_bytes, len_bytes, 0, false, deadline);
+                            uint64_t len_bytes, Deadline deadline, BufferKind buffer) noexcept {
+  return submit_split(IoOp::kRead, user, iov, iov_cnt, offset_bytes, len_bytes, 0, false, deadline, buffer);
 }
 
 IoStatus SwitchDevice::write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                             uint64_t len_bytes, bool fua, Deadline deadline) noexcept {
+                             uint64_t len_bytes, bool fua, Deadline deadline, BufferKind buffer) noexcept {
   return submit_split(IoOp::kWrite, user, iov, iov_cnt, offset_bytes, len_bytes, fua ? RWF_DSYNC : 0, false,
-                      deadline);
+                      deadline, buffer);
 }
 
 IoStatus SwitchDevice::unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes, bool zeroes,
                              Deadline deadline) noexcept {
-  return submit_split(IoOp::kUnmap, user, nullptr, 0, offset_bytes, len_bytes, 0, zeroes, deadline);
+  return submit_split(IoOp::kUnmap, user, nullptr, 0, offset_bytes, len_bytes, 0, zeroes, deadline,
+                      BufferKind::kCopied);
 }
 
 bool SwitchDevice::unmap_reads_zero() const {
@@ -174,14 +168,13 @@ IoStatus SwitchDevice::flush(void* user) noexcept {
 }
 
 IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                                    uint64_t len_bytes, int rw_flags, bool unmap_zeroes,
-                                    Deadline deadline) noexcept {
+                                    uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline,
+                                    BufferKind buffer) noexcept {
   const uint64_t size = size_bytes_.load(std::memory_order_acquire);
   if (offset_bytes > size || len_bytes > size - offset_bytes) return IoStatus::kRange;
   Command* cmd = begin_command(user);
   if (cmd == nullptr) return IoStatus::kBusy;
-  const bool transfers = op == IoOp::kRead || op == IoOp::kWrite;
-  cmd->page_cache = transfers && zero_copy_.count(iov, iov_cnt) == ZeroCopyWindow::BufferKind::kMappedNoGup;
+  cmd->buffer = buffer;
   cmd->op = op;
   cmd->rw_flags = rw_flags;
   cmd->unmap_zeroes = unmap_zeroes;
@@ -305,7 +298,7 @@ IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
   for_each_region_piece(table.region_bytes(), cmd->next_offset, window,
                         [&](uint64_t region_nr, uint64_t piece_offset, uint64_t piece_len) {
     IoRequest* next = req->next;
-    *req = IoRequest{.op = cmd->op, .buffered = cmd->page_cache, .rw_flags = cmd->rw_flags,
+    *req = IoRequest{.op = cmd->op, .buffered = cmd->page_cache(), .rw_flags = cmd->rw_flags,
                      .path_nr = route(table, region_nr), .lun_offset = piece_offset, .len = piece_len,
                      .region_nr = region_nr, .cmd = cmd, .next = next};
     if (transfers) {
@@ -321,7 +314,7 @@ IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
     release_pieces(list);
     return IoStatus::kHardwareError;
   }
-  if (cmd->page_cache) zero_copy_.count_page_cache(nr);
+  if (cmd->page_cache()) page_cache_pieces_.fetch_add(nr, std::memory_order_relaxed);
   cmd->next_offset += window;
   cmd->remaining -= window;
   cmd->pending.store(static_cast<uint32_t>(nr) + 1, std::memory_order_relaxed);
@@ -340,6 +333,7 @@ Command* SwitchDevice::begin_command(void* user) noexcept {
   // A recycled command may have failed with windows left: nothing of it may
   // carry over into a flush.
   cmd->op = IoOp::kFlush;
+  cmd->buffer = BufferKind::kCopied;
   cmd->remaining = 0;
   cmd->deadline = Deadline();
   cmd->timed_out.store(false, std::memory_order_relaxed);
@@ -495,8 +489,7 @@ void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
       // Not the path's fault (io_failure.h): the page cache takes the buffer.
       req->buffered = true;
       path.count(PathCounter::kBounced);
-      if (zero_copy_.classify(req->iov[0].iov_base) != ZeroCopyWindow::BufferKind::kCopied)
-        zero_copy_.count_direct_refused();
+      if (req->cmd->buffer != BufferKind::kCopied) mapped_direct_refused_.fetch_add(1, std::memory_order_relaxed);
       resubmit(req);
       return;
     case FailureAction::kBufferFault:
@@ -517,7 +510,7 @@ bool SwitchDevice::retry_elsewhere(IoRequest* req) noexcept {
   if (next == kNoPath || req->attempts + 1u >= paths_.size()) return false;
   req->attempts++;
   req->path_nr = next;
-  req->buffered = req->cmd->page_cache;
+  req->buffered = req->cmd->page_cache();
   paths_[failed]->count(PathCounter::kFailovers);
   resubmit(req);
   return true;
@@ -535,29 +528,6 @@ void SwitchDevice::note_path_state(uint32_t path_nr, PathState state) {
     listener = listener_;
   }
   if (listener) listener(path_nr, state);
-  prober_cv_.notify_all();
-}
-
-void SwitchDevice::probe_loop() {
-  const auto interval = std::chrono::milliseconds(probe_interval_ms_);
-  std::unique_lock<std::mutex> lock(prober_mutex_);
-  while (!prober_cv_.wait_for(lock, interval, [this] { return prober_stop_; })) {
-    lock.unlock();
-    for (auto& path : paths_) {
-      if (path->state() == PathState::kFailed && probe(*path) &&
-          path->transition(PathState::kFailed, PathState::kHealthy))
-        note_path_state(path->path_nr(), PathState::kHealthy);
-    }
-    lock.lock();
-  }
-}
-
-bool SwitchDevice::probe(const Path& path) {
-  void* buf = nullptr;
-  if (posix_memalign(&buf, kPageBytes, kProbeBytes) != 0) return false;
-  const ssize_t n = pread(path.fd(), buf, kProbeBytes, static_cast<off_t>(path.config().offset_bytes));
-  std::free(buf);
-  return n == static_cast<ssize_t>(kProbeBytes);
 }
 
 Status SwitchDevice::set_path_state(uint32_t path_nr, PathState state) {
@@ -653,8 +623,8 @@ DeviceReport SwitchDevice::report() const {
   std::lock_guard<std::mutex> lock(control_mutex_);
   DeviceReport r{config_.source, config_.table_path, table_->clone_current(), config_.mode, engine_->kind(),
                  engine_->nr_workers(), size_bytes_.load(), table_->generation(), {},
-                 busy_.load(std::memory_order_relaxed), zero_copy_.mapped(), zero_copy_.mapped_nogup(),
-                 zero_copy_.copied(), zero_copy_.page_cache_pieces(), zero_copy_.direct_refused(),
+                 busy_.load(std::memory_order_relaxed), page_cache_pieces_.load(std::memory_order_relaxed),
+                 mapped_direct_refused_.load(std::memory_order_relaxed),
                  buffer_faults_.load(std::memory_order_relaxed)};
   for (const auto& path : paths_) r.paths.push_back({path->config(), path->state(), path->direct(), path->stats()});
   return r;

@@ -15,31 +15,31 @@
 #include <sys/uio.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "buffer_kind.h"
 #include "deadline.h"
 #include "device_config.h"
-#include "fixed_pool.h"
-#include "io_engine.h"
 #include "io_request.h"
-#include "io_split.h"
 #include "path.h"
 #include "range_lock.h"
 #include "region_table.h"
 #include "reporter.h"
 #include "status.h"
-#include "zero_copy.h"
 
 namespace tcmu_switch {
 
+struct Command;  // command.h: the device's per-command state, private to it
+class IoEngine;
+class PathProber;
 class TableSlot;
+template <typename T>
+class FixedPool;
 
 enum class IoStatus : uint8_t {
   kOk,             // queued; the sink hears the outcome later
@@ -56,35 +56,6 @@ class CommandSink {
  public:
   virtual ~CommandSink() = default;
   virtual void command_done(void* user, IoStatus status) noexcept = 0;
-};
-
-class SwitchDevice;
-
-// A command goes to the paths in windows of at most the kernel's largest
-// transfer, one after the other: a LUN can be sent more (LIO does not hold
-// iSCSI initiators to the Block Limits page, and the runner hands over whole
-// WRITE SAME and UNMAP ranges), and the pools are sized for one window.
-struct Command {
-  std::atomic<uint32_t> pending{0};  // pieces of the window not yet finished, + 1 while submitting
-  std::atomic<IoStatus> status{IoStatus::kOk};
-  void* user = nullptr;
-  SwitchDevice* device = nullptr;
-  RangeLock::Waiter range;  // owner: this command
-  bool ordered = false;     // holds (or waits for) `range` in the device's RangeLock
-  Deadline deadline;
-  std::atomic<bool> timed_out{false};  // the deadline passed with work left: logged once, at the end
-  uint64_t start_ms = 0;
-  uint64_t first_offset = 0, total_len = 0;  // bytes, for the logs
-  bool unmap_zeroes = false;                  // kUnmap: the range must read back as zeroes
-  iovec* iov_scratch = nullptr;  // room for the window's iovec slices
-  size_t iov_capacity = 0;
-  // What the next windows carry.
-  IoOp op = IoOp::kRead;
-  int rw_flags = 0;
-  bool page_cache = false;  // the buffer is a no-GUP zero-copy slot: never O_DIRECT
-  uint64_t next_offset = 0;
-  uint64_t remaining = 0;
-  IovecCursor data{nullptr, 0};
 };
 
 struct DeviceLimits {
@@ -124,9 +95,8 @@ struct DeviceReport {
   uint64_t generation;
   std::vector<PathReport> paths;
   uint64_t busy;  // commands refused because a pool was empty
-  uint64_t zc_mapped, zc_mapped_nogup, zc_copied;  // commands by how their data reached us
-  uint64_t zc_page_cache_pieces;  // pieces of no-GUP commands sent through the page cache
-  uint64_t zc_direct_refused;     // pieces of window buffers O_DIRECT refused, then sent buffered
+  uint64_t page_cache_pieces;      // pieces of kMappedNoGup commands sent through the page cache
+  uint64_t mapped_direct_refused;  // pieces of kMapped buffers O_DIRECT refused, then sent buffered
   uint64_t buffer_faults;         // pieces failed because the buffer was unusable (no path blamed)
 };
 
@@ -149,11 +119,11 @@ class SwitchDevice final : private IoCompletion {
   // overlapping one still in flight; reads do not wait (see switch_device.cpp).
   // The iovec array must stay valid until the command completes (tcmu-runner
   // keeps it in the command): later windows, and a command that waited for
-  // its range, read it then.
+  // its range, read it then. `buffer` says where the data lives.
   IoStatus read(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
-                Deadline deadline = {}) noexcept;
+                Deadline deadline = {}, BufferKind buffer = BufferKind::kCopied) noexcept;
   IoStatus write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
-                 bool fua, Deadline deadline = {}) noexcept;
+                 bool fua, Deadline deadline = {}, BufferKind buffer = BufferKind::kCopied) noexcept;
   IoStatus flush(void* user) noexcept;
   // An UNMAP deallocates where the paths can. With `zeroes` the range must
   // read back as zeroes afterwards (LBPRZ, WRITE SAME with UNMAP), and a path
@@ -178,9 +148,6 @@ class SwitchDevice final : private IoCompletion {
   void set_path_state_listener(PathStateListener listener);
   DeviceReport report() const;
   RegionHistogram region_histogram() const;
-  // The UIO map of a patched kernel may offer zero copy; see zero_copy.h.
-  void attach_zero_copy(void* mailbox, size_t map_len) { zero_copy_.attach(mailbox, map_len); }
-  const ZeroCopyWindow& zero_copy() const { return zero_copy_; }
   DeviceConfig config() const;
   TableGeometry geometry() const;
 
@@ -191,7 +158,8 @@ class SwitchDevice final : private IoCompletion {
   Result<uint64_t> publish_locked(std::unique_ptr<RegionTable> table);
 
   IoStatus submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                        uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline) noexcept;
+                        uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline,
+                        BufferKind buffer) noexcept;
   IoStatus send_window(Command* cmd) noexcept;
   bool expired(Command* cmd) noexcept;
   void start_granted(RangeLock::Waiter* granted) noexcept;
@@ -212,15 +180,12 @@ class SwitchDevice final : private IoCompletion {
   void io_done(IoRequest* req, int result) noexcept override;
   bool retry_elsewhere(IoRequest* req) noexcept;
   void note_path_state(uint32_t path_nr, PathState state);
-  void probe_loop();
-  bool probe(const Path& path);
   static IoStatus error_status(IoOp op);
   void account(Path& path, const IoRequest& req);
 
   mutable std::mutex control_mutex_;  // config_, limits_, listener_: control plane only
   DeviceConfig config_;
   const Mode mode_;                  // fixed for the device's life: reloads cannot change it
-  const uint32_t probe_interval_ms_;
   DeviceLimits limits_;
   CommandSink& sink_;
   Reporter& reporter_;
@@ -237,16 +202,13 @@ class SwitchDevice final : private IoCompletion {
   std::atomic<uint32_t> next_worker_{0};
   std::atomic<uint64_t> busy_{0};
   std::atomic<uint64_t> buffer_faults_{0};
+  std::atomic<uint64_t> page_cache_pieces_{0};
+  std::atomic<uint64_t> mapped_direct_refused_{0};
   PathStateListener listener_;
-  ZeroCopyWindow zero_copy_;
   static constexpr size_t kRegionBuckets = 1024;
   uint32_t bucket_shift_ = 0;
   std::unique_ptr<std::atomic<uint64_t>[]> region_ios_;
-
-  std::thread prober_;
-  std::mutex prober_mutex_;
-  std::condition_variable prober_cv_;
-  bool prober_stop_ = false;
+  std::unique_ptr<PathProber> prober_;
 };
 
 }  // namespace tcmu_switch

@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -27,12 +28,22 @@
 namespace tcmu_switch {
 namespace {
 
-constexpr unsigned kMaxRingEntries = 4096;
+// The submission queue need not hold every request: a full SQ is handed to
+// the kernel, which frees it (get_sqe). 4096 entries fill 64 KiB of SQEs.
+constexpr unsigned kMaxSubmissionEntries = 4096;
+// The completion queue does hold every request in flight (kMaxQueueCapacity).
+constexpr unsigned kMinRingEntries = 8;
 // The kernel posts a completion and then reads whether to signal, with no
 // full barrier between the two, so a signal turned on just then can be
 // missed. While requests are in flight the worker looks at the ring at least
 // this often rather than sleep forever on a wake-up that may not come.
 constexpr int kInflightPollMs = 20;
+
+unsigned round_up_pow2(unsigned n) {
+  unsigned p = kMinRingEntries;
+  while (p < n) p <<= 1;
+  return p;
+}
 
 class UringWorker final : public IoWorker {
  public:
@@ -44,15 +55,18 @@ class UringWorker final : public IoWorker {
 
   Status init() {
     if (!has_eventfd()) return Status::error(std::string("eventfd: ") + std::strerror(errno));
-    unsigned entries = 8;
-    while (entries < ctx_.queue_capacity && entries < kMaxRingEntries) entries <<= 1;
+    const unsigned cq_entries = round_up_pow2(static_cast<unsigned>(ctx_.queue_capacity));
+    const unsigned sq_entries = std::min(cq_entries, kMaxSubmissionEntries);
     io_uring_params params{};
     // Several threads submit (never at once), so no SINGLE_ISSUER.
-    params.flags = IORING_SETUP_COOP_TASKRUN;
-    int rc = io_uring_queue_init_params(entries, &ring_, &params);
-    if (rc == -EINVAL) {  // kernels before 5.19 do not know the flag
+    params.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_CQSIZE;
+    params.cq_entries = cq_entries;
+    int rc = io_uring_queue_init_params(sq_entries, &ring_, &params);
+    if (rc == -EINVAL) {  // kernels before 5.19 do not know COOP_TASKRUN
       params = {};
-      rc = io_uring_queue_init_params(entries, &ring_, &params);
+      params.flags = IORING_SETUP_CQSIZE;
+      params.cq_entries = cq_entries;
+      rc = io_uring_queue_init_params(sq_entries, &ring_, &params);
     }
     if (rc < 0) return Status::error(std::string("io_uring_queue_init: ") + std::strerror(-rc));
     ring_ready_ = true;
@@ -123,17 +137,37 @@ class UringWorker final : public IoWorker {
     }
   }
 
-  io_uring_sqe* get_sqe() noexcept {
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    while (sqe == nullptr) {  // SQ full: hand what we have to the kernel
-      io_uring_submit(&ring_);
-      sqe = io_uring_get_sqe(&ring_);
+  // A free SQE, or the error to fail the request with when the kernel takes
+  // no more work and has none in flight whose completion would make room.
+  // REQUIRES: the ring held.
+  io_uring_sqe* get_sqe(int* error) noexcept {
+    for (;;) {
+      if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
+      // The SQ is full: handing it to the kernel frees its entries.
+      const int rc = io_uring_submit(&ring_);
+      if (rc > 0 || rc == -EINTR) continue;
+      // The kernel took nothing (-EAGAIN: no memory for requests; -EBUSY:
+      // completions it could not post). Finished requests free both: wait
+      // for one and reap, never spin.
+      report_once(rc);
+      if (inflight_.load(std::memory_order_relaxed) <= io_uring_sq_ready(&ring_)) {
+        *error = rc < 0 ? rc : -EAGAIN;
+        return nullptr;
+      }
+      io_uring_cqe* cqe = nullptr;
+      io_uring_wait_cqe(&ring_, &cqe);
+      reap();
     }
-    return sqe;
   }
 
+  // REQUIRES: the ring held.
   void issue(IoRequest* req) noexcept {
-    io_uring_sqe* sqe = get_sqe();
+    int error = 0;
+    io_uring_sqe* sqe = get_sqe(&error);
+    if (sqe == nullptr) {
+      ctx_.completion->io_done(req, error);
+      return;
+    }
     const int file = static_cast<int>(req->path_nr * 2 + (req->buffered ? 1 : 0));
     const uint64_t off = file_offset(*req);
     switch (req->op) {
@@ -156,8 +190,10 @@ class UringWorker final : public IoWorker {
     inflight_.fetch_add(1, std::memory_order_relaxed);
   }
 
-  // Short transfers go straight back into the SQ; finished requests go to
-  // the completion, which may queue retries. serve() submits both.
+  // Short transfers go back into the lane's queue (never straight into the
+  // SQ: get_sqe may reap); finished requests go to the completion, which may
+  // queue retries. serve() issues and submits both.
+  // REQUIRES: the ring held.
   void reap() noexcept {
     io_uring_cqe* cqe = nullptr;
     unsigned head = 0;
@@ -166,7 +202,7 @@ class UringWorker final : public IoWorker {
       seen++;
       auto* req = static_cast<IoRequest*>(io_uring_cqe_get_data(cqe));
       inflight_.fetch_sub(1, std::memory_order_relaxed);
-      if (!settle(req, cqe->res)) issue(req);
+      if (!settle(req, cqe->res)) queue_.push(req);
     }
     io_uring_cq_advance(&ring_, seen);
   }

@@ -33,6 +33,7 @@
 #include "device_object.h"
 #include "provisioning_pages.h"
 #include "switch_device.h"
+#include "zero_copy.h"
 
 namespace {
 
@@ -114,6 +115,7 @@ struct SwitchState {
   TcmuReporter reporter;
   TcmuSink sink;
   CommandBudget budget;
+  tcmu_switch::ZeroCopyWindow zero_copy;  // counts each read and write by where its data is
   // When each WRITE SAME the runner emulates (one write() per MiB) began.
   std::unique_ptr<std::atomic<uint64_t>[]> write_same_start_ms;
   std::unique_ptr<tcmu_switch::SwitchDevice> device;
@@ -156,13 +158,14 @@ bool switch_check_config(const char* cfgstring, char** reason) noexcept {
 
 // ---- open / close ---------------------------------------------------------------
 
-void attach_zero_copy(tcmu_device* dev, tcmu_switch::SwitchDevice& device) {
+// The UIO map of a patched kernel may offer zero copy; see zero_copy.h.
+void attach_zero_copy(tcmu_device* dev, tcmu_switch::ZeroCopyWindow& zero_copy) {
   void* base = nullptr;
   size_t len = 0;
   off_t offset = 0;
   char* name = tcmu_dev_get_memory_info(dev, &base, &len, &offset);
   std::free(name);  // the runner's own malloc'd copy
-  device.attach_zero_copy(base, len);
+  zero_copy.attach(base, len);
 }
 
 Status check_block_geometry(const DeviceConfig& config, uint32_t block_size) {
@@ -227,9 +230,10 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
                   state->device->unmap_reads_zero()
                       ? "LBPRZ: every path deallocates to zeroes"
                       : "no LBPRZ: a path cannot deallocate to zeroes, UNMAP leaves its data there");
-    state->control = tcmu_switch::control::export_device(tcmu_dev_get_uio_name(dev), *state->device, state->reporter);
-    attach_zero_copy(dev, *state->device);
-    state->reporter.report(LogLevel::kInfo, state->device->zero_copy().describe());
+    attach_zero_copy(dev, state->zero_copy);
+    state->control = tcmu_switch::control::export_device(tcmu_dev_get_uio_name(dev), *state->device, state->reporter,
+                                                         &state->zero_copy);
+    state->reporter.report(LogLevel::kInfo, state->zero_copy.describe());
     advertise_unmap(dev, config.value(), block_size);
     // Durability then comes from SYNCHRONIZE CACHE, which reaches every path.
     tcmu_dev_set_write_cache_enabled(dev, true);
@@ -245,7 +249,8 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
 void switch_close(tcmu_device* dev) noexcept {
   SwitchState* state = state_of(dev);
   try {
-    state->reporter.report(LogLevel::kInfo, state->device->zero_copy().tally());
+    const tcmu_switch::DeviceReport r = state->device->report();
+    state->reporter.report(LogLevel::kInfo, state->zero_copy.tally(r.page_cache_pieces, r.mapped_direct_refused));
   } catch (...) {  // out of memory for the line: closing matters more
   }
   delete state;  // the runner has drained every command
@@ -331,16 +336,19 @@ int switch_read(tcmu_device* dev, tcmur_cmd* cmd, iovec* iov, size_t iov_cnt, si
   NoCancel no_cancel;
   SwitchState& state = *state_of(dev);
   const auto offset = static_cast<uint64_t>(off);
+  const tcmu_switch::BufferKind buffer = state.zero_copy.count(iov, iov_cnt);
   // OK means queued: the runner then waits for tcmur_cmd_complete().
-  return to_tcmu_status(state.device->read(cmd, iov, iov_cnt, offset, len, deadline_for(dev, state, cmd, offset)));
+  return to_tcmu_status(
+      state.device->read(cmd, iov, iov_cnt, offset, len, deadline_for(dev, state, cmd, offset), buffer));
 }
 
 int switch_write(tcmu_device* dev, tcmur_cmd* cmd, iovec* iov, size_t iov_cnt, size_t len, off_t off) noexcept {
   NoCancel no_cancel;
   SwitchState& state = *state_of(dev);
   const auto offset = static_cast<uint64_t>(off);
+  const tcmu_switch::BufferKind buffer = state.zero_copy.count(iov, iov_cnt);
   return to_tcmu_status(state.device->write(cmd, iov, iov_cnt, offset, len, has_fua(cmd),
-                                            deadline_for(dev, state, cmd, offset)));
+                                            deadline_for(dev, state, cmd, offset), buffer));
 }
 
 int switch_flush(tcmu_device* dev, tcmur_cmd* cmd) noexcept {

@@ -155,9 +155,9 @@ class DeviceObjectTest : public ::testing::Test {
 
   // Exports on a context served by its own thread, as tcmu-runner's main
   // loop serves the real object while the test thread plays the caller.
-  void export_object(uid_t admin_uid) {
+  void export_object(uid_t admin_uid, const CounterSource* extra = nullptr) {
     g_main_context_push_thread_default(service_context_);
-    auto object = DeviceObject::export_on(service_, "lun-0", *device_, reporter_, admin_uid);
+    auto object = DeviceObject::export_on(service_, "lun-0", *device_, reporter_, admin_uid, extra);
     g_main_context_pop_thread_default(service_context_);
     ASSERT_TRUE(object.ok()) << object.status().message();
     object_ = std::move(object).value();
@@ -463,6 +463,26 @@ TEST_F(DeviceObjectTest, SummaryCountsEveryRegionOnceAndNamesThePaths) {
   for (const std::string& name : names) EXPECT_TRUE(g_variant_lookup(first, name.c_str(), "t", nullptr)) << name;
   g_variant_unref(first);
   g_variant_unref(paths);
+  g_variant_unref(dict);
+  g_variant_unref(r);
+}
+
+// The plugin's zero-copy tally reaches the summary through a CounterSource.
+TEST_F(DeviceObjectTest, SummaryCarriesTheCountersOfAnExtraSource) {
+  static const struct TwoCounters final : CounterSource {  // outlives the object (TearDown unexports it)
+    std::vector<NamedCounter> counters() const override { return {{"zc_mapped", 7}, {"zc_copied", 3}}; }
+  } extra;
+  export_object(getuid(), &extra);
+  GVariant* r = call("GetSummary", nullptr, "(a{sv})");
+  ASSERT_NE(r, nullptr) << error_message();
+  GVariant* dict = g_variant_get_child_value(r, 0);
+  guint64 mapped = 0, copied = 0, refused = 1;
+  EXPECT_TRUE(g_variant_lookup(dict, "zc_mapped", "t", &mapped));
+  EXPECT_TRUE(g_variant_lookup(dict, "zc_copied", "t", &copied));
+  EXPECT_TRUE(g_variant_lookup(dict, "zc_direct_refused", "t", &refused));  // the device's own
+  EXPECT_EQ(mapped, 7u);
+  EXPECT_EQ(copied, 3u);
+  EXPECT_EQ(refused, 0u);
   g_variant_unref(dict);
   g_variant_unref(r);
 }

@@ -171,7 +171,6 @@ TEST_P(SwitchDeviceTest, PlacementPutsEveryRegionOnItsPathOnly) {
   EXPECT_EQ(h.ios[0], 2u);
   EXPECT_EQ(h.ios[16], 2u);
   EXPECT_EQ(h.ios[17], 0u);
-  EXPECT_EQ(device_->report().zc_copied, 2u);  // no zero-copy window attached
 }
 
 TEST_P(SwitchDeviceTest, EveryCommandCompletesExactlyOnceUnderLoad) {
@@ -516,30 +515,21 @@ TEST_P(SwitchDeviceTest, AWriteThatTimedOutWaitingNeverLands) {
   EXPECT_EQ(file_bytes(0, 0, 1)[0], 0x11);
 }
 
-// A UIO map as a kmod-patches kernel offers it: the mailbox at the start, a
-// zero-copy window [256 KiB, 1 MiB) whose no-GUP part starts at 512 KiB, and
-// the last 256 KiB unreadable (a slot whose pages are gone: no way to copy
-// from it, buffered or not). Buffers sit 8 bytes past a page boundary, so
-// O_DIRECT refuses them (EINVAL) as it refuses a no-GUP slot (EEXIST): what
-// goes O_DIRECT and what goes through the page cache shows in the counters.
-struct FakeZeroCopyMap {
-  static constexpr size_t kBytes = 1 << 20, kWindow = 256 << 10, kNoGup = 512 << 10, kUnreadable = 768 << 10;
-  FakeZeroCopyMap() {
+// Buffers as the plugin hands them over (BufferKind): a readable part and,
+// past it, 256 KiB unreadable (a zero-copy slot whose pages are gone: no way
+// to copy from it, buffered or not). Buffers sit 8 bytes past a page
+// boundary, so O_DIRECT refuses them (EINVAL) as it refuses a no-GUP slot
+// (EEXIST): what goes O_DIRECT and what goes through the page cache shows in
+// the counters.
+struct UnalignedBuffers {
+  static constexpr size_t kBytes = 1 << 20, kUnreadable = 768 << 10;
+  UnalignedBuffers() {
     base = static_cast<unsigned char*>(mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     EXPECT_NE(base, MAP_FAILED);
-    put<uint16_t>(zc_mailbox::kFlagsOffset, zc_mailbox::kCapZeroCopy);
-    put<uint64_t>(zc_mailbox::kWindowOffset, kWindow);
-    put<uint64_t>(zc_mailbox::kWindowSize, kBytes - kWindow);
-    put<uint64_t>(zc_mailbox::kNoGupOffset, kNoGup);
-    put<uint32_t>(zc_mailbox::kSlotSize, 128 << 10);
-    put<uint32_t>(zc_mailbox::kZcFlags, 1);
     EXPECT_EQ(mprotect(base + kUnreadable, kBytes - kUnreadable, PROT_NONE), 0);
   }
-  ~FakeZeroCopyMap() { munmap(base, kBytes); }
-  template <typename T>
-  void put(size_t off, T v) { std::memcpy(base + off, &v, sizeof(v)); }
-  unsigned char* mapped() { return base + kWindow + 8; }
-  unsigned char* nogup() { return base + kNoGup + 8; }
+  ~UnalignedBuffers() { munmap(base, kBytes); }
+  unsigned char* readable() { return base + 8; }
   unsigned char* unreadable() { return base + kUnreadable + 8; }
   unsigned char* base = nullptr;
 };
@@ -555,25 +545,23 @@ TEST_P(SwitchDeviceTest, NoGupBuffersGoThroughThePageCacheAndNeverODirect) {
   for (auto& p : c.paths) p.device = path_file(0);  // one file: any route reads it back
   open_device(c);
   ASSERT_TRUE(device_->report().paths[0].direct) << "the test needs a temp dir that takes O_DIRECT";
-  FakeZeroCopyMap map;
-  device_->attach_zero_copy(map.base, FakeZeroCopyMap::kBytes);
+  UnalignedBuffers map;
   const uint64_t len = 2 * kRegionBytes;  // two pieces
-  fill_pattern(map.nogup(), len, 11);
-  std::vector<unsigned char> expected(map.nogup(), map.nogup() + len);
+  fill_pattern(map.readable(), len, 11);
+  std::vector<unsigned char> expected(map.readable(), map.readable() + len);
   int tag = 0;
-  iovec iov{map.nogup(), len};
-  ASSERT_EQ(device_->write(&tag, &iov, 1, kRegionBytes, len, false), IoStatus::kOk);
+  iovec iov{map.readable(), len};
+  ASSERT_EQ(device_->write(&tag, &iov, 1, kRegionBytes, len, false, {}, BufferKind::kMappedNoGup), IoStatus::kOk);
   ASSERT_EQ(sink_.wait(&tag), IoStatus::kOk);
-  std::memset(map.nogup(), 0, len);
-  ASSERT_EQ(device_->read(&tag, &iov, 1, kRegionBytes, len), IoStatus::kOk);
+  std::memset(map.readable(), 0, len);
+  ASSERT_EQ(device_->read(&tag, &iov, 1, kRegionBytes, len, {}, BufferKind::kMappedNoGup), IoStatus::kOk);
   ASSERT_EQ(sink_.wait(&tag), IoStatus::kOk);
-  EXPECT_EQ(std::memcmp(map.nogup(), expected.data(), len), 0);
+  EXPECT_EQ(std::memcmp(map.readable(), expected.data(), len), 0);
 
   const DeviceReport r = device_->report();
-  EXPECT_EQ(r.zc_mapped_nogup, 2u);
-  EXPECT_EQ(r.zc_page_cache_pieces, 4u);
+  EXPECT_EQ(r.page_cache_pieces, 4u);
   EXPECT_EQ(sum_paths(r, PathCounter::kBounced), 0u) << "a no-GUP buffer was tried O_DIRECT first";
-  EXPECT_EQ(r.zc_direct_refused, 0u);
+  EXPECT_EQ(r.mapped_direct_refused, 0u);
   EXPECT_EQ(sum_paths(r, PathCounter::kErrors), 0u);
   for (const auto& p : r.paths) EXPECT_EQ(p.state, PathState::kHealthy);
 }
@@ -583,18 +571,19 @@ TEST_P(SwitchDeviceTest, RefcountedWindowBuffersGoODirectAndARefusalIsCounted) {
   for (auto& p : c.paths) p.device = path_file(0);
   open_device(c);
   ASSERT_TRUE(device_->report().paths[0].direct) << "the test needs a temp dir that takes O_DIRECT";
-  FakeZeroCopyMap map;
-  device_->attach_zero_copy(map.base, FakeZeroCopyMap::kBytes);
-  fill_pattern(map.mapped(), kRegionBytes, 12);
+  UnalignedBuffers map;
+  fill_pattern(map.readable(), kRegionBytes, 12);
   int tag = 0;
-  iovec iov{map.mapped(), kRegionBytes};
+  iovec iov{map.readable(), kRegionBytes};
+  ASSERT_EQ(device_->write(&tag, &iov, 1, 0, kRegionBytes, false, {}, BufferKind::kMapped), IoStatus::kOk);
+  ASSERT_EQ(sink_.wait(&tag), IoStatus::kOk);
+  // The same refusal for the runner's own buffer is a bounce, not a mapped refusal.
   ASSERT_EQ(device_->write(&tag, &iov, 1, 0, kRegionBytes, false), IoStatus::kOk);
   ASSERT_EQ(sink_.wait(&tag), IoStatus::kOk);
   const DeviceReport r = device_->report();
-  EXPECT_EQ(r.zc_mapped, 1u);
-  EXPECT_EQ(r.zc_page_cache_pieces, 0u);
-  EXPECT_EQ(r.zc_direct_refused, 1u);  // tried O_DIRECT (refused: unaligned), then the page cache
-  EXPECT_EQ(sum_paths(r, PathCounter::kBounced), 1u);
+  EXPECT_EQ(r.page_cache_pieces, 0u);
+  EXPECT_EQ(r.mapped_direct_refused, 1u);  // tried O_DIRECT (refused: unaligned), then the page cache
+  EXPECT_EQ(sum_paths(r, PathCounter::kBounced), 2u);
   EXPECT_EQ(sum_paths(r, PathCounter::kErrors), 0u);
   for (const auto& p : r.paths) EXPECT_EQ(p.state, PathState::kHealthy);
 }
@@ -604,11 +593,10 @@ TEST_P(SwitchDeviceTest, RefcountedWindowBuffersGoODirectAndARefusalIsCounted) {
 TEST_P(SwitchDeviceTest, AnUnusableBufferFailsTheCommandAndNoPath) {
   DeviceConfig c = make_config(Mode::kMultipath, 3);
   open_device(c);
-  FakeZeroCopyMap map;
-  device_->attach_zero_copy(map.base, FakeZeroCopyMap::kBytes);
+  UnalignedBuffers map;
   int tag = 0;
   iovec iov{map.unreadable(), kRegionBytes};
-  ASSERT_EQ(device_->write(&tag, &iov, 1, 0, kRegionBytes, false), IoStatus::kOk);
+  ASSERT_EQ(device_->write(&tag, &iov, 1, 0, kRegionBytes, false, {}, BufferKind::kMapped), IoStatus::kOk);
   EXPECT_EQ(sink_.wait(&tag), IoStatus::kWriteError);
   const DeviceReport r = device_->report();
   EXPECT_EQ(r.buffer_faults, 1u);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
 #include <vector>
 
 namespace tcmu_switch {
@@ -93,13 +94,25 @@ TEST(ZeroCopyWindowTest, TallyNamesEveryCounter) {
   map.offer(32768, 16384, 40960);
   ZeroCopyWindow w;
   w.attach(map.at(0), map.bytes.size());
-  w.count_page_cache(3);
-  w.count_page_cache(2);
-  w.count_direct_refused();
-  EXPECT_EQ(w.page_cache_pieces(), 5u);
-  EXPECT_EQ(w.direct_refused(), 1u);
-  EXPECT_NE(w.tally().find("5 no-GUP through the page cache, 1 mapped refused by O_DIRECT"), std::string::npos)
-      << w.tally();
+  iovec mapped{map.at(33000), 512};
+  w.count(&mapped, 1);
+  const std::string tally = w.tally(5, 1);
+  EXPECT_NE(tally.find("commands 1 mapped, 0 mapped no-GUP, 0 copied"), std::string::npos) << tally;
+  EXPECT_NE(tally.find("5 no-GUP through the page cache, 1 mapped refused by O_DIRECT"), std::string::npos) << tally;
+}
+
+TEST(ZeroCopyWindowTest, CountersNameTheSummaryKeys) {
+  FakeMap map(1 << 16);
+  map.offer(32768, 16384, 40960);
+  ZeroCopyWindow w;
+  w.attach(map.at(0), map.bytes.size());
+  iovec nogup{map.at(45000), 512}, copied{map.at(100), 512};
+  w.count(&nogup, 1);
+  w.count(&copied, 1);
+  w.count(&copied, 1);
+  std::map<std::string, uint64_t> got;
+  for (const NamedCounter& c : w.counters()) got[c.name] = c.value;
+  EXPECT_EQ(got, (std::map<std::string, uint64_t>{{"zc_mapped", 0}, {"zc_mapped_nogup", 1}, {"zc_copied", 2}}));
 }
 
 TEST(ZeroCopyWindowTest, IgnoresAWindowOutsideTheMap) {

@@ -11,6 +11,10 @@
 // the data area (copied).
 // Stock kernels never set the flag: everything counts as copied.
 //
+// The plugin classifies and counts each command in its callouts and tells the
+// device the kind (core/buffer_kind.h); the device counts the pieces that only
+// it sees (sent through the page cache, refused by O_DIRECT).
+//
 // The kernel sends zero-copy iovecs only to a handler that says it understands
 // them: attach() writes the handler's capabilities into the mailbox (the kernel
 // clears them whenever the device node is opened, so a runner that does not
@@ -23,6 +27,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "buffer_kind.h"
+#include "counter_source.h"
 
 namespace tcmu_switch {
 
@@ -42,9 +50,9 @@ inline constexpr uint32_t kHandlerNoGup = 1u << 1;     // TCMU_ZC_HANDLER_NOGUP:
 inline constexpr size_t kMailboxBytes = 64;        // what we read
 }  // namespace zc_mailbox
 
-class ZeroCopyWindow {
+class ZeroCopyWindow final : public CounterSource {
  public:
-  enum class BufferKind { kCopied, kMapped, kMappedNoGup };
+  using BufferKind = tcmu_switch::BufferKind;
 
   // Reads the mailbox at the start of the UIO map of map_len bytes and, when
   // the kernel offers a window, opts in to it. A window that does not fit
@@ -56,21 +64,17 @@ class ZeroCopyWindow {
   // Counts one command by its first buffer (a zero-copy command has exactly
   // one) and returns that buffer's kind.
   BufferKind count(const iovec* iov, size_t iov_cnt) noexcept;
-  // Pieces of no-GUP commands sent to the page cache without trying O_DIRECT.
-  void count_page_cache(uint64_t pieces) noexcept;
-  // A piece of a window buffer that O_DIRECT refused (EFAULT, EEXIST, EINVAL)
-  // and that went through the page cache after all: a no-GUP slot the
-  // classification missed, or a kernel that maps differently than it says.
-  void count_direct_refused() noexcept;
   std::string describe() const;
-  // The counters in one line, for the log when the device closes.
-  std::string tally() const;
+  // The command counters in one line, with the device's piece counters
+  // (DeviceReport::page_cache_pieces, mapped_direct_refused), for the log
+  // when the device closes.
+  std::string tally(uint64_t page_cache_pieces, uint64_t mapped_direct_refused) const;
+  // zc_mapped, zc_mapped_nogup, zc_copied: for the control plane's summary.
+  std::vector<NamedCounter> counters() const override;
 
   uint64_t copied() const { return copied_.load(std::memory_order_relaxed); }
   uint64_t mapped() const { return mapped_.load(std::memory_order_relaxed); }
   uint64_t mapped_nogup() const { return mapped_nogup_.load(std::memory_order_relaxed); }
-  uint64_t page_cache_pieces() const { return page_cache_pieces_.load(std::memory_order_relaxed); }
-  uint64_t direct_refused() const { return direct_refused_.load(std::memory_order_relaxed); }
 
  private:
   bool present_ = false;
@@ -78,7 +82,6 @@ class ZeroCopyWindow {
   uintptr_t window_begin_ = 0, nogup_begin_ = 0, window_end_ = 0;
   uint32_t slot_bytes_ = 0, min_len_ = 0, zc_flags_ = 0;
   std::atomic<uint64_t> copied_{0}, mapped_{0}, mapped_nogup_{0};
-  std::atomic<uint64_t> page_cache_pieces_{0}, direct_refused_{0};
 };
 
 }  // namespace tcmu_switch

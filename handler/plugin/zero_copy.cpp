@@ -12,7 +12,7 @@ T read_field(const void* mailbox, size_t offset) {
   return value;
 }
 
-void bump(std::atomic<uint64_t>& counter, uint64_t n = 1) { counter.fetch_add(n, std::memory_order_relaxed); }
+void bump(std::atomic<uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
 
 // The kernel reads the word with READ_ONCE when it queues a command; one
 // aligned store, released so that it follows everything attach() read.
@@ -65,10 +65,6 @@ ZeroCopyWindow::BufferKind ZeroCopyWindow::count(const iovec* iov, size_t iov_cn
   return kind;
 }
 
-void ZeroCopyWindow::count_page_cache(uint64_t pieces) noexcept { bump(page_cache_pieces_, pieces); }
-
-void ZeroCopyWindow::count_direct_refused() noexcept { bump(direct_refused_); }
-
 std::string ZeroCopyWindow::describe() const {
   if (!present_)
     return problem_.empty() ? "zero copy: not offered by the kernel (stock target_core_user): copy path"
@@ -79,10 +75,14 @@ std::string ZeroCopyWindow::describe() const {
          ", " + ((zc_flags_ & 1) ? "enabled" : "disabled (zc_enable=0)");
 }
 
-std::string ZeroCopyWindow::tally() const {
+std::string ZeroCopyWindow::tally(uint64_t page_cache_pieces, uint64_t mapped_direct_refused) const {
   return "zero copy: commands " + std::to_string(mapped()) + " mapped, " + std::to_string(mapped_nogup()) +
-         " mapped no-GUP, " + std::to_string(copied()) + " copied; pieces " + std::to_string(page_cache_pieces()) +
-         " no-GUP through the page cache, " + std::to_string(direct_refused()) + " mapped refused by O_DIRECT";
+         " mapped no-GUP, " + std::to_string(copied()) + " copied; pieces " + std::to_string(page_cache_pieces) +
+         " no-GUP through the page cache, " + std::to_string(mapped_direct_refused) + " mapped refused by O_DIRECT";
+}
+
+std::vector<NamedCounter> ZeroCopyWindow::counters() const {
+  return {{"zc_mapped", mapped()}, {"zc_mapped_nogup", mapped_nogup()}, {"zc_copied", copied()}};
 }
 
 }  // namespace tcmu_switch

@@ -1,0 +1,99 @@
+// The engine alone: lists of requests larger than a ring's submission queue,
+// and the limits create() checks.
+#include "io_engine.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "test_support.h"
+
+namespace tcmu_switch {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint64_t kFileBytes = 1 << 20;
+constexpr uint64_t kPieceBytes = 4096;
+
+class CountingCompletion final : public IoCompletion {
+ public:
+  void io_done(IoRequest* req, int result) noexcept override {
+    if (result != static_cast<int>(kPieceBytes)) errors_++;
+    if (req->attempts++ != 0) duplicates_++;  // attempts: reused as a "completed" mark
+    done_++;
+  }
+  std::atomic<uint64_t> done_{0}, errors_{0}, duplicates_{0};
+};
+
+class IoEngineTest : public ::testing::TestWithParam<EngineKind> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("io_engine_test." + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    const std::string f = (dir_ / "path0").string();
+    const int fd = ::open(f.c_str(), O_CREAT | O_RDWR, 0600);
+    ASSERT_EQ(ftruncate(fd, kFileBytes), 0);
+    ::close(fd);
+    auto path = Path::open({f, 0, "p0"}, 0, kFileBytes, reporter_);
+    ASSERT_TRUE(path.ok()) << path.status().message();
+    path_ = std::move(path).value();
+    paths_[0] = path_.get();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_;
+  test_support::CollectingReporter reporter_;
+  std::unique_ptr<Path> path_;
+  Path* paths_[1] = {};
+  CountingCompletion completion_;
+};
+
+// Three times the largest submission queue in one list: the submitter hands
+// full queues to the kernel and reaps as it goes, and every request
+// completes exactly once.
+TEST_P(IoEngineTest, AListLongerThanTheSubmissionQueueCompletesEveryRequestOnce) {
+  constexpr size_t kNrRequests = 3 * 4096 + 5;
+  auto engine = IoEngine::create(GetParam(), 1, paths_, kNrRequests, completion_, reporter_);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  test_support::AlignedBuffer buf(kPieceBytes);
+  std::vector<iovec> iovs(kNrRequests, iovec{buf.data, kPieceBytes});
+  std::vector<IoRequest> reqs(kNrRequests);
+  IoRequest* list = nullptr;
+  for (size_t i = 0; i < kNrRequests; i++) {
+    reqs[i] = IoRequest{.op = IoOp::kRead, .buffered = true, .iov_cnt = 1,
+                        .lun_offset = (i * kPieceBytes) % kFileBytes, .len = kPieceBytes, .iov = &iovs[i],
+                        .next = list};
+    list = &reqs[i];
+  }
+  engine.value()->submit(0, list);
+  for (int i = 0; i < 1000 && completion_.done_.load() < kNrRequests; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(completion_.done_.load(), kNrRequests);
+  EXPECT_EQ(completion_.errors_.load(), 0u);
+  EXPECT_EQ(completion_.duplicates_.load(), 0u);
+}
+
+TEST_P(IoEngineTest, RefusesAQueueBeyondWhatALaneCanHoldInFlight) {
+  for (size_t capacity : {size_t{0}, kMaxQueueCapacity + 1}) {
+    auto engine = IoEngine::create(GetParam(), 1, paths_, capacity, completion_, reporter_);
+    ASSERT_FALSE(engine.ok()) << capacity;
+    EXPECT_TRUE(test_support::mentions(engine.status().message(), std::to_string(capacity) + " requests"))
+        << engine.status().message();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, IoEngineTest, ::testing::Values(EngineKind::kIoUring, EngineKind::kSync),
+                         [](const ::testing::TestParamInfo<EngineKind>& p) {
+                           return std::string(p.param == EngineKind::kIoUring ? "IoUring" : "Sync");
+                         });
+
+}  // namespace
+}  // namespace tcmu_switch
