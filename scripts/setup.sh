@@ -15,7 +15,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 deps="${TCMU_SWITCH_DEPS:-$top/.deps}"
 
 pkgs_build=(build-essential cmake ninja-build pkg-config git ca-certificates
-  liburing-dev libglib2.0-dev liburcu-dev libgtest-dev libgmock-dev googletest
+  liburing-dev libglib2.0-dev liburcu-dev libnl-3-dev libgtest-dev libgmock-dev googletest
   libbenchmark-dev clang libclang-rt-14-dev dpkg-dev xz-utils python3 python3-pytest
   dbus-daemon python3-pip python3-setuptools python3-wheel help2man lintian)
 pkgs_vm=(qemu-system-x86 busybox-static kmod cpio gzip tcmu-runner fio lsscsi

@@ -65,9 +65,11 @@ Result<std::unique_ptr<Path>> Path::open(const PathConfig& config, uint32_t path
     if (ioctl(path->fd_, BLKGETSIZE64, &path->size_bytes_) != 0)
       return Status::error(what + ": BLKGETSIZE64: " + errno_text(errno));
     path->deallocates_to_zero_ = write_zeroes_max_bytes(st.st_rdev) > 0;
+    path->block_device_ = st.st_rdev;
   } else if (S_ISREG(st.st_mode)) {
     path->size_bytes_ = static_cast<uint64_t>(st.st_size);
     path->deallocates_to_zero_ = true;  // holes read as zeroes
+    path->block_device_ = st.st_dev;
   } else {
     return Status::error(what + " is neither a block device nor a regular file");
   }

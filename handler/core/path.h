@@ -6,9 +6,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <iterator>
+
+#include <sys/types.h>
 
 #include "device_config.h"
 #include "reporter.h"
@@ -72,6 +75,10 @@ class Path {
   // it has none, as on brd).
   bool deallocates_to_zero() const { return deallocates_to_zero_; }
   uint64_t size_bytes() const { return size_bytes_; }
+  // The block device under the path, for uevents: the device itself, or the
+  // one a file's file system is on (tmpfs and the like have a number no
+  // uevent names).
+  std::optional<dev_t> block_device() const { return block_device_; }
   // Checks the path still holds offset + lun_bytes (a resize).
   Status check_capacity(uint64_t lun_bytes) const;
 
@@ -99,6 +106,7 @@ class Path {
   bool direct_ = false;
   bool deallocates_to_zero_ = false;
   uint64_t size_bytes_ = 0;
+  std::optional<dev_t> block_device_;
   std::atomic<PathState> state_{PathState::kHealthy};
   std::array<std::atomic<uint64_t>, kNrPathCounters> counters_{};
 };

@@ -31,6 +31,7 @@
 #include "io_request.h"
 #include "io_split.h"
 #include "path.h"
+#include "path_uevents.h"
 #include "range_lock.h"
 #include "region_table.h"
 #include "reporter.h"
@@ -211,6 +212,7 @@ class SwitchDevice final : private IoCompletion {
   void put_command(Command* cmd) noexcept;
   void io_done(IoRequest* req, int result) noexcept override;
   bool retry_elsewhere(IoRequest* req) noexcept;
+  bool fail_path(uint32_t path_nr);
   void note_path_state(uint32_t path_nr, PathState state);
   void probe_loop();
   bool probe(const Path& path);
@@ -247,6 +249,7 @@ class SwitchDevice final : private IoCompletion {
   std::mutex prober_mutex_;
   std::condition_variable prober_cv_;
   bool prober_stop_ = false;
+  std::unique_ptr<PathUevents> uevents_;
 };
 
 }  // namespace tcmu_switch
