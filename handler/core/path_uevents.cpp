@@ -54,6 +54,9 @@ void PathUevents::handle(const Uevent& event, Clock::time_point received) noexce
           const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - received).count();
           reporter_.report(LogLevel::kWarning, describe(i, event) + ": path failed " + std::to_string(us) +
                                                    " us after the uevent arrived");
+        } else {  // an I/O error, the administrator or an earlier event was first
+          reporter_.report(LogLevel::kInfo, describe(i, event) + ": already " +
+                                                path_state_name(paths_[i]->state()));
         }
         break;
       case BlockEvent::kBack:

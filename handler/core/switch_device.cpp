@@ -511,7 +511,8 @@ void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
     case FailureAction::kPathError: break;
   }
   path.count(PathCounter::kErrors);
-  if (mode_ == Mode::kMultipath && retry_elsewhere(req)) return;
+  if (result == -ESHUTDOWN) fail_path(req->path_nr);  // fenced (rbd_path.h): no other path may write it
+  else if (mode_ == Mode::kMultipath && retry_elsewhere(req)) return;
   finish_piece(req, error_status(req->op));
 }
 
@@ -565,6 +566,7 @@ void SwitchDevice::probe_loop() {
 }
 
 bool SwitchDevice::probe(const Path& path) {
+  if (path.backend() != nullptr) return path.backend()->probe(path.config().offset_bytes, kProbeBytes);
   void* buf = nullptr;
   if (posix_memalign(&buf, kPageBytes, kProbeBytes) != 0) return false;
   const ssize_t n = pread(path.fd(), buf, kProbeBytes, static_cast<off_t>(path.config().offset_bytes));

@@ -103,13 +103,17 @@ TEST_F(PathUeventsTest, RemovalOfADiskBelowFailsEveryPathOnItAtOnceAndLogsTheTim
   EXPECT_TRUE(reporter_.saw(" us after the uevent arrived"));
 }
 
-TEST_F(PathUeventsTest, OfflineFailsAndAnAlreadyFailedPathIsNotLoggedAgain) {
+TEST_F(PathUeventsTest, OfflineFailsAndAnAlreadyFailedPathIsOnlyNoted) {
   auto w = watch();
   paths_[1]->set_state(PathState::kFailed);
   w->handle(block("offline", fs_dev_), UeventListener::Clock::now());
   EXPECT_EQ(paths_[0]->state(), PathState::kFailed);
   EXPECT_TRUE(reporter_.saw("path 0 (p0"));
-  EXPECT_FALSE(reporter_.saw("path 1 (p1")) << "path 1 was failed already";
+  EXPECT_FALSE(reporter_.saw("path 1 (p1, " + paths_[1]->config().device + "): uevent offline of " +
+                            devnum_text(fs_dev_) + " (dev" + devnum_text(fs_dev_) + "): path failed"))
+      << "path 1 was failed already";
+  EXPECT_TRUE(reporter_.saw("path 1 (p1, " + paths_[1]->config().device + "): uevent offline of " +
+                            devnum_text(fs_dev_) + " (dev" + devnum_text(fs_dev_) + "): already failed"));
 }
 
 TEST_F(PathUeventsTest, UnrelatedDevicesAndSubsystemsChangeNothing) {
