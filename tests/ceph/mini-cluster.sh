@@ -56,6 +56,12 @@ osd objectstore = memstore
 memstore device bytes = $((2 * ${#pools[@]} * image_mb * 1048576 + 268435456))
 osd max object name len = 256
 osd max object namespace len = 64
+# At start an OSD asks the monitor to place it in the CRUSH map; ceph-osd
+# 16.2.15 sometimes sends that before it has the monitor map, with a zero
+# fsid, which the monitor refuses ("wrong fsid") and the OSD exits. start()
+# places it itself.
+osd crush update on start = false
+osd class update on start = false
 CONF
 }
 
@@ -74,6 +80,8 @@ pgs_active() { ! ceph_ pg stat | grep -Eq 'creating|peering|unknown|inactive|act
 
 start() {
   [ ! -e "$dir/ceph.conf" ] || die "$dir holds a cluster already (stop it first)"
+  # A cluster left running on the port would answer our clients in its place.
+  ! ss -Hltn "sport = :$port" | grep -q . || die "127.0.0.1:$port is taken (another cluster? MINI_CEPH_PORT)"
   mkdir -p "$dir/run" "$dir/log" "$dir/mon.a" "$dir/osd.0"
   write_conf
   local fsid
@@ -86,6 +94,7 @@ start() {
   local uuid
   uuid=$(uuidgen)
   ceph_ osd new "$uuid" > /dev/null
+  ceph_ osd crush add osd.0 1.0 root=default host=localhost > /dev/null 2>&1
   ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$uuid" 2> "$dir/log/osd-mkfs.log" ||
     die "ceph-osd --mkfs failed: $(tail -3 "$dir/log/osd-mkfs.log")"
   ceph-osd -c "$conf" -i 0

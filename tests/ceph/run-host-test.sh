@@ -31,7 +31,7 @@ for bs in 4096 262144; do
   for rw in randwrite randread; do
     for path in rbd:ssd/lun0 "$file"; do
       out=$(CEPH_CONF=$dir/ceph.conf "$bench_bin" --paths "$path" --lun-bytes $((64 << 20)) --rw "$rw" \
-        --bs "$bs" --qd 16 --workers 1 --seconds 10 --warmup 2 2>&1)
+        --bs "$bs" --qd 16 --workers 1 --seconds 10 --warmup 2 2> "$dir.bench.err")
       printf '  %-7s %-9s %-14s %s\n' "$((bs / 1024))KiB" "$rw" "${path##*/}" \
         "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("%8.1f MB/s %8.0f IOPS %7.1f us CPU/IO" % (r["mb_per_s"], r["iops"], r["cpu_us_per_io"]))' "$out" 2> /dev/null || echo "$out")"
     done
