@@ -94,14 +94,14 @@ start() {
   local uuid
   uuid=$(uuidgen)
   ceph_ osd new "$uuid" > /dev/null
-  ceph_ osd crush add osd.0 1.0 root=default host=localhost > /dev/null 2>&1
+  ceph_ osd crush add osd.0 1.0 root=default host=localhost > /dev/null
   ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$uuid" 2> "$dir/log/osd-mkfs.log" ||
     die "ceph-osd --mkfs failed: $(tail -3 "$dir/log/osd-mkfs.log")"
   ceph-osd -c "$conf" -i 0
   wait_until "osd.0 up" 120 osd_up
   for pool in "${pools[@]}"; do
-    ceph_ osd pool create "$pool" 8 8 > /dev/null 2>&1
-    ceph_ osd pool application enable "$pool" rbd > /dev/null 2>&1
+    ceph_ osd pool create "$pool" 8 8 > /dev/null
+    ceph_ osd pool application enable "$pool" rbd > /dev/null
   done
   wait_until "placement groups active" 120 pgs_active
   for pool in "${pools[@]}"; do timeout 60 rbd -c "$conf" create --size "${image_mb}M" "$pool/lun0"; done

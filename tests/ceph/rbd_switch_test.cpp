@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
@@ -87,6 +88,25 @@ std::vector<char> read_image(const std::string& conf, const char* pool, uint64_t
   return data;
 }
 
+// Keeps the lines; counts those that mention a text.
+class CountingReporter : public Reporter {
+ public:
+  void report(LogLevel, const std::string& message) noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    lines_.push_back(message);
+  }
+  int count(const std::string& needle) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    int n = 0;
+    for (const auto& l : lines_) n += l.find(needle) != std::string::npos;
+    return n;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
 class RbdSwitchTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -122,6 +142,17 @@ class RbdSwitchTest : public ::testing::Test {
     std::memcpy(data, buf.data, len);
     return s;
   }
+  // The state letter of /proc/PID/stat is T once SIGSTOP took effect.
+  static bool stopped(pid_t pid) {
+    for (int i = 0; i < 100; i++) {
+      std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const size_t paren = stat.rfind(')');
+      if (paren != std::string::npos && stat.compare(paren + 2, 1, "T") == 0) return true;
+      usleep(10000);
+    }
+    return false;
+  }
   pid_t osd_pid() {
     std::ifstream in(cluster_dir() + "/run/osd.0.pid");
     pid_t pid = 0;
@@ -130,7 +161,7 @@ class RbdSwitchTest : public ::testing::Test {
   }
 
   std::string conf_, file_;
-  CollectingReporter reporter_;
+  CountingReporter reporter_;
   WaitingSink sink_;
   std::unique_ptr<SwitchDevice> device_;
 };
@@ -166,6 +197,7 @@ TEST_F(RbdSwitchTest, StoppedOsdFailsRbdRegionsWithinTheTimeoutAndIoResumesAfter
   const pid_t osd = osd_pid();
   ASSERT_GT(osd, 0);
   ASSERT_EQ(kill(osd, SIGSTOP), 0);
+  ASSERT_TRUE(stopped(osd)) << "osd.0 (pid " << osd << ") did not stop";
   const auto start = Clock::now();
   // Region 0 is on rbd:ssd/lun0, region 2 on the local file.
   const IoStatus rbd = write(0, data.data(), kRegionBytes, kOsdOpTimeoutS + 20);
@@ -210,6 +242,43 @@ TEST_F(RbdSwitchTest, MissingImageIsRefusedNamingTheCall) {
   auto dev = SwitchDevice::open(c, DeviceLimits{kLunBytes}, sink, reporter);
   ASSERT_FALSE(dev.ok());
   EXPECT_TRUE(test_support::mentions(dev.status().message(), "path 0 (rbd:ssd/nosuch): rbd_open: No such file"));
+}
+
+// Fencing: the cluster blocklists every client on 127.0.0.1 (an address with
+// port 0 and nonce 0 covers the whole IP). A multipath LUN over the RBD image
+// and a file must fail the write and not send it to the file instead.
+TEST_F(RbdSwitchTest, FencedWriteFailsWithoutFailoverAndIsLoggedOnce) {
+  device_.reset();
+  DeviceConfig c;
+  c.source = "rbd_switch_test";
+  c.region_sectors = kRegionSectors;
+  c.mode = Mode::kMultipath;
+  c.default_mapping = DefaultMapping::fixed(0);  // every region on the RBD path
+  c.paths.push_back({kDevices[0], 0, "rbd0", conf_, ""});
+  c.paths.push_back({file_, 0, "file", "", ""});
+  auto dev = SwitchDevice::open(c, DeviceLimits{kLunBytes}, sink_, reporter_);
+  ASSERT_TRUE(dev.ok()) << dev.status().message();
+  device_ = std::move(dev).value();
+  // Four regions, four pieces on the RBD path: four fenced completions.
+  const uint64_t len = 4 * kRegionBytes;
+  const std::vector<char> data(len, 'f');
+  ASSERT_EQ(write(0, data.data(), len, 30), IoStatus::kOk);
+
+  const std::string ceph = "timeout 60 ceph -c " + conf_ + " osd blocklist ";
+  ASSERT_EQ(std::system((ceph + "add 127.0.0.1:0/0").c_str()), 0);
+  IoStatus fenced = IoStatus::kOk;
+  // The OSD refuses us once it has the new map.
+  for (int i = 0; i < 20 && fenced == IoStatus::kOk; i++) {
+    fenced = write(0, data.data(), len, kOsdOpTimeoutS + 20);
+    if (fenced == IoStatus::kOk) usleep(500000);
+  }
+  EXPECT_EQ(std::system((ceph + "rm 127.0.0.1:0/0").c_str()), 0);
+  EXPECT_EQ(fenced, IoStatus::kWriteError);
+  const DeviceReport report = device_->report();
+  EXPECT_EQ(report.paths[1].stats[PathCounter::kWrites], 0u) << "a fenced write went to the other path";
+  EXPECT_EQ(report.paths[0].stats[PathCounter::kFailovers], 0u);
+  EXPECT_EQ(report.paths[0].state, PathState::kFailed);
+  EXPECT_EQ(reporter_.count("blocklisted this client (fenced)"), 1) << "logged once per path";
 }
 
 }  // namespace
