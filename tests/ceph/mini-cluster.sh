@@ -21,7 +21,18 @@ pools=(ssd hdd)
 
 log() { printf 'mini-cluster: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
-ceph_() { timeout 60 ceph -c "$conf" "$@"; }
+# ceph 16.2.15 clients now and then send a command before they have the
+# monitor map, with a zero fsid, and the monitor refuses it (EPERM, "wrong
+# fsid" in its log). The commands used here are idempotent: try again.
+ceph_() {
+  local try
+  for try in 1 2 3 4; do
+    timeout 60 ceph -c "$conf" "$@" && return 0
+    log "ceph $* failed (try $try of 4)"
+    sleep 1
+  done
+  return 1
+}
 
 write_conf() {
   cat > "$conf" <<CONF
