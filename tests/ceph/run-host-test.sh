@@ -11,7 +11,7 @@ test_bin=${1:?usage: run-host-test.sh TEST_BINARY BENCH_BINARY}
 bench_bin=${2:?usage: run-host-test.sh TEST_BINARY BENCH_BINARY}
 dir=$(mktemp -d /var/tmp/tcmu-switch-ceph.XXXXXX)
 rmdir "$dir"  # mini-cluster.sh makes it
-trap '"$here/mini-cluster.sh" stop "$dir"' EXIT
+trap '"$here/mini-cluster.sh" stop "$dir"; rm -f "$dir.bench.err"' EXIT
 
 "$here/mini-cluster.sh" start "$dir" 2> "$dir.start.log" || {
   cat "$dir.start.log" >&2
@@ -22,16 +22,16 @@ rm -f "$dir.start.log"
 MINI_CEPH_DIR=$dir "$test_bin"
 rc=$?
 
-# Figures: QD 16, 10 s each, one path per LUN. The RBD path goes through
+# Figures: QD 16, 5 s each, one path per LUN. The RBD path goes through
 # librbd to the one memstore OSD over loopback; the file is on the host's disk.
 file=$dir/bench.img
 truncate -s 64M "$file"
-echo "rbd path vs local file path (data_path_bench, qd 16, 1 worker, 10 s; MB/s and IOPS):"
+echo "rbd path vs local file path (data_path_bench, qd 16, 1 worker, 5 s each):"
 for bs in 4096 262144; do
   for rw in randwrite randread; do
     for path in rbd:ssd/lun0 "$file"; do
       out=$(CEPH_CONF=$dir/ceph.conf "$bench_bin" --paths "$path" --lun-bytes $((64 << 20)) --rw "$rw" \
-        --bs "$bs" --qd 16 --workers 1 --seconds 10 --warmup 2 2> "$dir.bench.err")
+        --bs "$bs" --qd 16 --workers 1 --seconds 5 --warmup 1 2> "$dir.bench.err")
       printf '  %-7s %-9s %-14s %s\n' "$((bs / 1024))KiB" "$rw" "${path##*/}" \
         "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("%8.1f MB/s %8.0f IOPS %7.1f us CPU/IO" % (r["mb_per_s"], r["iops"], r["cpu_us_per_io"]))' "$out" 2> /dev/null || echo "$out")"
     done
