@@ -15,13 +15,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 deps="${TCMU_SWITCH_DEPS:-$top/.deps}"
 
 pkgs_build=(build-essential cmake ninja-build pkg-config git ca-certificates
-  liburing-dev libglib2.0-dev liburcu-dev libgtest-dev libgmock-dev googletest
+  liburing-dev libglib2.0-dev liburcu-dev libnl-3-dev librbd-dev librados-dev libgtest-dev libgmock-dev googletest
   libbenchmark-dev clang libclang-rt-14-dev dpkg-dev xz-utils python3 python3-pytest
   dbus-daemon python3-pip python3-setuptools python3-wheel help2man lintian)
 pkgs_vm=(qemu-system-x86 busybox-static kmod cpio gzip tcmu-runner fio lsscsi
   sg3-utils dbus targetcli-fb python3-rtslib-fb python3-configshell-fb open-iscsi
   libiscsi-bin iproute2 rdma-core ibverbs-utils python3-gi gnuplot-nox dmsetup man-db
-  jq strace xxd e2fsprogs gcc libglib2.0-bin util-linux)
+  jq strace xxd e2fsprogs gcc libglib2.0-bin util-linux ceph-mon ceph-osd ceph-common uuid-runtime)
 pkgs_kernel=(linux-source-6.1 bc bison flex libelf-dev libssl-dev ccache quilt
   dwarves rsync)
 

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "enum_names.h"
+#include "rbd_spec.h"
 
 namespace tcmu_switch {
 namespace {
@@ -19,7 +20,7 @@ constexpr std::string_view kDeviceGroup = "device";
 constexpr std::string_view kPathGroupPrefix = "path.";
 const std::set<std::string, std::less<>> kDeviceKeys = {
     "region_sectors", "mode", "table", "persist", "default", "engine", "workers", "probe_interval_ms"};
-const std::set<std::string, std::less<>> kPathKeys = {"device", "offset", "name"};
+const std::set<std::string, std::less<>> kPathKeys = {"device", "offset", "name", "ceph_conf", "ceph_id"};
 constexpr uint64_t kMaxRegionSectors = UINT64_MAX / kSectorBytes;
 
 struct GFreeDeleter {
@@ -130,13 +131,36 @@ Status parse_device_group(GKeyFile* kf, const std::string& base_dir, DeviceConfi
   return {};
 }
 
-Result<PathConfig> parse_path_group(GKeyFile* kf, const std::string& group, uint32_t path_nr) {
+// ceph_conf and ceph_id, which only an rbd: device takes.
+Status parse_ceph_keys(GKeyFile* kf, const std::string& group, const std::string& base_dir, PathConfig& path) {
+  const std::pair<const char*, std::string PathConfig::*> keys[] = {{"ceph_conf", &PathConfig::ceph_conf},
+                                                                    {"ceph_id", &PathConfig::ceph_id}};
+  for (auto [key, field] : keys) {
+    auto v = get_raw(kf, group, key);
+    if (!v) continue;
+    if (!is_rbd_device(path.device))
+      return Status::error("[" + group + "] " + key + " applies to rbd: devices only, not " + quoted(path.device));
+    if (*v.get() == '\0')
+      return Status::error("[" + group + "] " + key + " is empty (leave it out for librados's default)");
+    path.*field = v.get();
+  }
+  if (!path.ceph_conf.empty()) path.ceph_conf = resolve(base_dir, path.ceph_conf);
+  return {};
+}
+
+Result<PathConfig> parse_path_group(GKeyFile* kf, const std::string& group, uint32_t path_nr,
+                                    const std::string& base_dir) {
   if (Status s = check_keys(kf, group, kPathKeys); !s.ok()) return s;
   PathConfig path;
   auto device = get_raw(kf, group, "device");
   if (!device || *device.get() == '\0') return Status::error("[" + group + "]: missing device");
-  if (*device.get() != '/') return Status::error("[" + group + "] device " + quoted(device.get()) + " is not an absolute path");
   path.device = device.get();
+  if (is_rbd_device(path.device)) {
+    if (auto spec = parse_rbd_spec(path.device); !spec.ok()) return spec.status().with_context("[" + group + "]");
+  } else if (*device.get() != '/') {
+    return Status::error("[" + group + "] device " + quoted(device.get()) + " is not an absolute path");
+  }
+  if (Status s = parse_ceph_keys(kf, group, base_dir, path); !s.ok()) return s;
   if (auto v = get_raw(kf, group, "offset")) {
     auto n = parse_u64(v.get(), "[" + group + "] offset");
     if (!n.ok()) return n.status();
@@ -197,7 +221,7 @@ Result<DeviceConfig> parse_device_config(std::string_view text, const std::strin
   auto nr_paths = count_path_groups(kf.get());
   if (!nr_paths.ok()) return fail(nr_paths.status());
   for (uint32_t i = 0; i < nr_paths.value(); i++) {
-    auto path = parse_path_group(kf.get(), std::string(kPathGroupPrefix) + std::to_string(i), i);
+    auto path = parse_path_group(kf.get(), std::string(kPathGroupPrefix) + std::to_string(i), i, base_dir);
     if (!path.ok()) return fail(path.status());
     cfg.paths.push_back(std::move(path).value());
   }

@@ -14,9 +14,14 @@
 //   probe_interval_ms = 1000      multipath: how often a failed path is retried (10..3600000)
 //
 //   [path.0] ... [path.N-1]       one group per path, numbered from 0 without gaps
-//   device = /dev/sdb             block device or regular file
+//   device = /dev/sdb             block device or regular file, or an RBD image:
+//                                 rbd:POOL/IMAGE or rbd:POOL/NAMESPACE/IMAGE (rbd_spec.h)
 //   offset = 0                    bytes; LUN byte X lives at offset + X on the path
 //   name = left                   optional label for logs and stats
+//   ceph_conf = /etc/ceph/x.conf  rbd: only; the cluster's config (default: librados's
+//                                 search, $CEPH_CONF then /etc/ceph/ceph.conf); relative to this file
+//   ceph_id = admin               rbd: only; the client name without "client." (the keyring
+//                                 is found the usual ways, from the config)
 //
 // Unknown groups and keys are errors: a typo must not silently change routing.
 #pragma once
@@ -45,6 +50,8 @@ struct PathConfig {
   std::string device;
   uint64_t offset_bytes = 0;
   std::string name;  // defaults to "path<N>"
+  std::string ceph_conf = {};  // rbd: paths; empty: librados's default search
+  std::string ceph_id = {};    // rbd: paths; empty: librados's default ("admin")
   bool operator==(const PathConfig&) const = default;
 };
 

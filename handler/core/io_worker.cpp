@@ -35,7 +35,10 @@ void IoWorker::stop() noexcept {
 void IoWorker::push_all(IoRequest* list) noexcept {
   while (list != nullptr) {
     IoRequest* next = list->next;  // once queued, the request is another thread's
-    queue_.push(list);
+    if (PathBackend* backend = ctx_.paths[list->path_nr]->backend())
+      backend->submit(list, file_offset(*list), *ctx_.completion);  // a library's path: not for the ring
+    else
+      queue_.push(list);
     list = next;
   }
 }

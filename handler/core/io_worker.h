@@ -48,7 +48,8 @@ class IoWorker {
 
  protected:
   virtual void run() noexcept = 0;
-  // Queues every request of the list; the caller then sees that they run.
+  // Queues every request of the list, the caller then sees that they run;
+  // hands those for a path with a backend (rbd_path.h) to it.
   void push_all(IoRequest* list) noexcept;
 
   // Accounts a transfer of `result` bytes or -errno. Returns true when req is

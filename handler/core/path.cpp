@@ -12,6 +12,8 @@
 #include <fstream>
 
 #include "enum_names.h"
+#include "rbd_path.h"
+#include "rbd_spec.h"
 
 namespace tcmu_switch {
 namespace {
@@ -47,6 +49,15 @@ Result<std::unique_ptr<Path>> Path::open(const PathConfig& config, uint32_t path
                                          Reporter& reporter) {
   std::unique_ptr<Path> path(new Path(config, path_nr));
   const std::string what = "path " + std::to_string(path_nr) + " (" + config.device + ")";
+  if (is_rbd_device(config.device)) {
+    auto image = open_rbd_path(config, what, reporter);
+    if (!image.ok()) return image.status();
+    path->size_bytes_ = image->size_bytes;
+    path->deallocates_to_zero_ = true;  // a discarded range reads back as zeroes
+    path->backend_ = std::move(image->backend);
+    if (Status s = path->check_capacity(lun_bytes); !s.ok()) return s;
+    return path;
+  }
   path->fd_ = ::open(config.device.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
   if (path->fd_ >= 0) {
     path->direct_ = true;
@@ -65,9 +76,11 @@ Result<std::unique_ptr<Path>> Path::open(const PathConfig& config, uint32_t path
     if (ioctl(path->fd_, BLKGETSIZE64, &path->size_bytes_) != 0)
       return Status::error(what + ": BLKGETSIZE64: " + errno_text(errno));
     path->deallocates_to_zero_ = write_zeroes_max_bytes(st.st_rdev) > 0;
+    path->block_device_ = st.st_rdev;
   } else if (S_ISREG(st.st_mode)) {
     path->size_bytes_ = static_cast<uint64_t>(st.st_size);
     path->deallocates_to_zero_ = true;  // holes read as zeroes
+    path->block_device_ = st.st_dev;
   } else {
     return Status::error(what + " is neither a block device nor a regular file");
   }

@@ -6,11 +6,15 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <iterator>
 
+#include <sys/types.h>
+
 #include "device_config.h"
+#include "io_request.h"
 #include "reporter.h"
 #include "status.h"
 
@@ -49,10 +53,24 @@ struct PathStats {
   uint64_t operator[](PathCounter c) const { return counts[static_cast<size_t>(c)]; }
 };
 
+// A path that a library serves instead of a file descriptor (rbd_path.h).
+// The engine's workers hand it their requests instead of issuing them.
+class PathBackend {
+ public:
+  virtual ~PathBackend() = default;
+  // Starts req at file offset offset_bytes; completion.io_done(req, bytes or
+  // -errno) follows, on a library thread or before submit returns. Never
+  // blocks on I/O, never allocates on our side.
+  virtual void submit(IoRequest* req, uint64_t offset_bytes, IoCompletion& completion) noexcept = 0;
+  // A blocking read for the prober; true when all len bytes came back.
+  virtual bool probe(uint64_t offset_bytes, size_t len) noexcept = 0;
+};
+
 class Path {
  public:
   // Opens the device for O_DIRECT I/O (buffered where O_DIRECT is refused, as
-  // on tmpfs, which is logged) and checks it holds offset + lun_bytes.
+  // on tmpfs, which is logged), or an rbd: image through librbd, and checks
+  // it holds offset + lun_bytes.
   static Result<std::unique_ptr<Path>> open(const PathConfig& config, uint32_t path_nr, uint64_t lun_bytes,
                                             Reporter& reporter);
   ~Path();
@@ -61,7 +79,10 @@ class Path {
 
   const PathConfig& config() const { return config_; }
   uint32_t path_nr() const { return path_nr_; }
+  // -1 for a path with a backend.
   int fd() const { return fd_; }
+  // The library behind an rbd: path; nullptr for a file or block device.
+  PathBackend* backend() const { return backend_.get(); }
   // Same file without O_DIRECT: for buffers O_DIRECT cannot pin (no-GUP zero
   // copy slots: EEXIST) or use (unaligned: EINVAL); see io_failure.h.
   int buffered_fd() const { return buffered_fd_; }
@@ -72,6 +93,10 @@ class Path {
   // it has none, as on brd).
   bool deallocates_to_zero() const { return deallocates_to_zero_; }
   uint64_t size_bytes() const { return size_bytes_; }
+  // The block device under the path, for uevents: the device itself, or the
+  // one a file's file system is on (tmpfs and the like have a number no
+  // uevent names).
+  std::optional<dev_t> block_device() const { return block_device_; }
   // Checks the path still holds offset + lun_bytes (a resize).
   Status check_capacity(uint64_t lun_bytes) const;
 
@@ -99,6 +124,8 @@ class Path {
   bool direct_ = false;
   bool deallocates_to_zero_ = false;
   uint64_t size_bytes_ = 0;
+  std::optional<dev_t> block_device_;
+  std::unique_ptr<PathBackend> backend_;
   std::atomic<PathState> state_{PathState::kHealthy};
   std::array<std::atomic<uint64_t>, kNrPathCounters> counters_{};
 };

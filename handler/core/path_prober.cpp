@@ -46,6 +46,7 @@ void PathProber::run() {
 }
 
 bool PathProber::answers(const Path& path) {
+  if (path.backend() != nullptr) return path.backend()->probe(path.config().offset_bytes, kProbeBytes);
   const ssize_t n = pread(path.fd(), block_, kProbeBytes, static_cast<off_t>(path.config().offset_bytes));
   return n == static_cast<ssize_t>(kProbeBytes);
 }

@@ -1,8 +1,9 @@
-// PathProber: the thread that brings failed paths back (multipath mode marks
-// a path failed on an I/O error; placement paths are never failed by I/O).
-// Every interval it reads one block from each failed path with a plain
-// pread(); a path that answers goes back to healthy and the owner hears of
-// it. Owned by the SwitchDevice; nothing on the I/O path waits for it.
+// PathProber: the thread that brings failed paths back (a path fails on an
+// I/O error in multipath mode, or in either mode when its block device goes
+// away: path_uevents.h). Every interval it reads one block from each failed
+// path, with a plain pread() or through the path's backend (RBD); a path that
+// answers goes back to healthy and the owner hears of it. Owned by the
+// SwitchDevice; nothing on the I/O path waits for it.
 #pragma once
 
 #include <condition_variable>

@@ -110,6 +110,10 @@ Status SwitchDevice::start() {
   region_ios_ = std::make_unique<std::atomic<uint64_t>[]>(kRegionBuckets);
   prober_ = std::make_unique<PathProber>(path_ptrs_, config_.probe_interval_ms,
                                          [this](uint32_t path_nr) { note_path_state(path_nr, PathState::kHealthy); });
+  uevents_ = std::make_unique<PathUevents>(path_ptrs_, [this](uint32_t path_nr) { return fail_path(path_nr); },
+                                           reporter_);
+  if (Status s = uevents_->listen(); !s.ok())
+    reporter_.report(LogLevel::kWarning, s.message() + ": paths fail at their first I/O error only");
   reporter_.report(LogLevel::kInfo, std::string("opened: ") + mode_name(config_.mode) + ", " +
                                         std::to_string(config_.nr_paths()) + " paths, " +
                                         std::to_string(table_->generation()) + " table generation, " +
@@ -119,6 +123,7 @@ Status SwitchDevice::start() {
 }
 
 SwitchDevice::~SwitchDevice() {
+  uevents_.reset();  // no uevent may fail a path of a device going away
   prober_.reset();  // its callback reports through this device
   engine_.reset();  // joins the workers before the pools they use go away
 }
@@ -391,7 +396,7 @@ void SwitchDevice::dispatch(uint32_t worker, IoRequest* list) noexcept {
   while (list != nullptr) {
     IoRequest* next = list->next;
     list->worker_nr = worker;
-    if (mode_ == Mode::kPlacement && paths_[list->path_nr]->state() == PathState::kDisabled) {
+    if (mode_ == Mode::kPlacement && paths_[list->path_nr]->state() != PathState::kHealthy) {
       finish_piece(list, error_status(list->op));  // never serve a region from another path
     } else if (list->op == IoOp::kUnmap && !list->cmd->unmap_zeroes &&
                !paths_[list->path_nr]->deallocates_to_zero()) {
@@ -499,13 +504,14 @@ void SwitchDevice::io_done(IoRequest* req, int result) noexcept {
     case FailureAction::kPathError: break;
   }
   path.count(PathCounter::kErrors);
-  if (mode_ == Mode::kMultipath && retry_elsewhere(req)) return;
+  if (result == -ESHUTDOWN) fail_path(req->path_nr);  // fenced (rbd_path.h): no other path may write it
+  else if (mode_ == Mode::kMultipath && retry_elsewhere(req)) return;
   finish_piece(req, error_status(req->op));
 }
 
 bool SwitchDevice::retry_elsewhere(IoRequest* req) noexcept {
   const uint32_t failed = req->path_nr;
-  if (paths_[failed]->transition(PathState::kHealthy, PathState::kFailed)) note_path_state(failed, PathState::kFailed);
+  fail_path(failed);
   const uint32_t next = next_usable_path(failed);
   if (next == kNoPath || req->attempts + 1u >= paths_.size()) return false;
   req->attempts++;
@@ -517,6 +523,13 @@ bool SwitchDevice::retry_elsewhere(IoRequest* req) noexcept {
 }
 
 // ---- path health ----------------------------------------------------------
+
+// From an I/O error, or at once from a uevent (path_uevents.h).
+bool SwitchDevice::fail_path(uint32_t path_nr) {
+  if (!paths_[path_nr]->transition(PathState::kHealthy, PathState::kFailed)) return false;
+  note_path_state(path_nr, PathState::kFailed);
+  return true;
+}
 
 void SwitchDevice::note_path_state(uint32_t path_nr, PathState state) {
   reporter_.report(state == PathState::kHealthy ? LogLevel::kInfo : LogLevel::kWarning,

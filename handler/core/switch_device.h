@@ -27,6 +27,7 @@
 #include "device_config.h"
 #include "io_request.h"
 #include "path.h"
+#include "path_uevents.h"
 #include "range_lock.h"
 #include "region_table.h"
 #include "reporter.h"
@@ -179,6 +180,7 @@ class SwitchDevice final : private IoCompletion {
   void put_command(Command* cmd) noexcept;
   void io_done(IoRequest* req, int result) noexcept override;
   bool retry_elsewhere(IoRequest* req) noexcept;
+  bool fail_path(uint32_t path_nr);
   void note_path_state(uint32_t path_nr, PathState state);
   static IoStatus error_status(IoOp op);
   void account(Path& path, const IoRequest& req);
@@ -209,6 +211,7 @@ class SwitchDevice final : private IoCompletion {
   uint32_t bucket_shift_ = 0;
   std::unique_ptr<std::atomic<uint64_t>[]> region_ios_;
   std::unique_ptr<PathProber> prober_;
+  std::unique_ptr<PathUevents> uevents_;
 };
 
 }  // namespace tcmu_switch

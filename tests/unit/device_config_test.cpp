@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "path.h"
+#include "rbd_spec.h"
+#include "test_support.h"
 
 namespace tcmu_switch {
 namespace {
+
+using test_support::mentions;
 
 constexpr char kGood[] = R"(
 [device]
@@ -131,6 +135,45 @@ TEST(DeviceConfigTest, LoadReportsMissingFile) {
 }
 
 // Each name is parsed by the function pair that formats it.
+TEST(DeviceConfigTest, RbdPathsTakeCephConfAndId) {
+  auto c = parse("[device]\nregion_sectors = 8\n[path.0]\ndevice = rbd:ssd/lun0\nceph_conf = ceph.conf\n"
+                 "ceph_id = tcmu\n[path.1]\ndevice = rbd:hdd/tenant1/lun0\n[path.2]\ndevice = /srv/x.img\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->paths[0].device, "rbd:ssd/lun0");
+  EXPECT_EQ(c->paths[0].ceph_conf, "/etc/ts/ceph.conf") << "relative to the config file";
+  EXPECT_EQ(c->paths[0].ceph_id, "tcmu");
+  EXPECT_EQ(c->paths[1].ceph_conf, "") << "librados's own search";
+}
+
+TEST(DeviceConfigTest, RejectsCephKeysOnFilesAndBadRbdNames) {
+  const char* head = "[device]\nregion_sectors = 8\n[path.0]\n";
+  EXPECT_TRUE(mentions(error_of(std::string(head) + "device = /dev/sdb\nceph_id = admin\n"),
+                       "[path.0] ceph_id applies to rbd: devices only, not \"/dev/sdb\""));
+  EXPECT_TRUE(mentions(error_of(std::string(head) + "device = rbd:ssd/lun0\nceph_conf =\n"),
+                       "[path.0] ceph_conf is empty"));
+  EXPECT_TRUE(mentions(error_of(std::string(head) + "device = rbd:lun0\n"),
+                       "[path.0]: device \"rbd:lun0\" is not rbd:POOL/IMAGE or rbd:POOL/NAMESPACE/IMAGE"));
+  EXPECT_TRUE(mentions(error_of(std::string(head) + "device = rbd:a/b/c/d\n"), "is not rbd:POOL/IMAGE"));
+  EXPECT_TRUE(mentions(error_of(std::string(head) + "device = rbd:ssd//lun0\n"),
+                       "has an empty pool, namespace or image name"));
+  EXPECT_TRUE(mentions(error_of(std::string(head) + "device = rbd:ssd/lun0@snap\n"),
+                       "names a snapshot: a path must be writable"));
+  EXPECT_TRUE(mentions(error_of(std::string(head) + "device = rbd:ssd/lun0\nceph_keyring = k\n"),
+                       "unknown key \"ceph_keyring\""));
+}
+
+TEST(RbdSpecTest, SplitsPoolNamespaceAndImage) {
+  auto s = parse_rbd_spec("rbd:hdd/tenant1/lun0");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->pool, "hdd");
+  EXPECT_EQ(s->ns, "tenant1");
+  EXPECT_EQ(s->image, "lun0");
+  s = parse_rbd_spec("rbd:ssd/lun0");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->ns, "");
+  EXPECT_FALSE(is_rbd_device("/dev/rbd0"));
+}
+
 TEST(NamesTest, EveryNameParsesBackToItsValue) {
   for (Mode m : {Mode::kPlacement, Mode::kMultipath}) EXPECT_EQ(parse_mode(mode_name(m)).value(), m);
   for (EngineKind e : {EngineKind::kAuto, EngineKind::kIoUring, EngineKind::kSync})

@@ -339,6 +339,20 @@ TEST_P(SwitchDeviceTest, DisabledPlacementPathFailsItsRegionsWithoutIo) {
   EXPECT_FALSE(device_->set_path_state(3, PathState::kHealthy).ok());
 }
 
+// A uevent fails a placement path at once (path_uevents.h): its regions then
+// fail fast instead of waiting for the gone device, until the prober finds
+// it answering again (the file here does, so a long interval keeps it failed).
+TEST_P(SwitchDeviceTest, FailedPlacementPathFailsItsRegionsWithoutIo) {
+  DeviceConfig c = make_config(Mode::kPlacement, 3);
+  c.probe_interval_ms = kMaxProbeIntervalMs;
+  open_device(c);
+  ASSERT_TRUE(device_->set_path_state(2, PathState::kFailed).ok());
+  AlignedBuffer buf(4096);
+  EXPECT_EQ(write(buf, 2 * kRegionBytes, 4096), IoStatus::kWriteError);
+  EXPECT_EQ(write(buf, 1 * kRegionBytes, 4096), IoStatus::kOk) << "the other paths' regions are served";
+  EXPECT_EQ(device_->report().paths[2].stats[PathCounter::kWrites], 0u);
+}
+
 TEST_P(SwitchDeviceTest, ReloadSwapsTheDefaultMappingAndRefusesStructuralChanges) {
   DeviceConfig c = make_config(Mode::kPlacement, 3);
   open_device(c);
