@@ -71,6 +71,8 @@ struct Command {
   SwitchDevice* device = nullptr;
   RangeLock::Waiter range;  // owner: this command
   bool ordered = false;     // holds (or waits for) `range` in the device's RangeLock
+  bool is_hold = false;     // a RangeHold: no I/O, granted wakes its caller
+  std::atomic<bool> hold_granted{false};
   Deadline deadline;
   std::atomic<bool> timed_out{false};  // the deadline passed with work left: logged once, at the end
   uint64_t start_ms = 0;
@@ -130,6 +132,11 @@ struct DeviceReport {
   uint64_t buffer_faults;         // pieces failed because the buffer was unusable (no path blamed)
 };
 
+// A byte range held against every write-class command (SwitchDevice::hold_range).
+struct RangeHold {
+  Command* cmd = nullptr;
+};
+
 class SwitchDevice final : private IoCompletion {
  public:
   using PathStateListener = std::function<void(uint32_t path_nr, PathState state)>;
@@ -152,14 +159,22 @@ class SwitchDevice final : private IoCompletion {
   // its range, read it then.
   IoStatus read(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
                 Deadline deadline = {}) noexcept;
+  // A write inside a RangeHold of the caller's does not wait for it.
   IoStatus write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
-                 bool fua, Deadline deadline = {}) noexcept;
+                 bool fua, Deadline deadline = {}, const RangeHold* inside = nullptr) noexcept;
   IoStatus flush(void* user) noexcept;
   // An UNMAP deallocates where the paths can. With `zeroes` the range must
   // read back as zeroes afterwards (LBPRZ, WRITE SAME with UNMAP), and a path
   // that cannot deallocate writes them; without, it keeps its data.
   IoStatus unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes, bool zeroes = true,
                  Deadline deadline = {}) noexcept;
+  // COMPARE AND WRITE's atomicity: takes [offset, offset + len) as a write
+  // would and keeps it until release_hold(), so no overlapping write or unmap
+  // runs between the caller's read and its write (given `inside`). Blocks the
+  // caller until every earlier overlapping one is done. False: no command
+  // free (BUSY). REQUIRES: len > 0; the caller is not an engine worker.
+  bool hold_range(uint64_t offset_bytes, uint64_t len_bytes, RangeHold& hold) noexcept;
+  void release_hold(RangeHold& hold) noexcept;
   // Every path leaves zeroes where it deallocates: what LBPRZ may claim.
   bool unmap_reads_zero() const;
 
@@ -191,7 +206,8 @@ class SwitchDevice final : private IoCompletion {
   Result<uint64_t> publish_locked(std::unique_ptr<RegionTable> table);
 
   IoStatus submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                        uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline) noexcept;
+                        uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline,
+                        bool inside_hold = false) noexcept;
   IoStatus send_window(Command* cmd) noexcept;
   bool expired(Command* cmd) noexcept;
   void start_granted(RangeLock::Waiter* granted) noexcept;

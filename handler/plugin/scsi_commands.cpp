@@ -1,0 +1,67 @@
+#include "scsi_commands.h"
+
+#include "inquiry_pages.h"
+#include "mode_pages.h"
+#include "provisioning_pages.h"
+#include "scsi_bytes.h"
+
+namespace tcmu_switch {
+namespace {
+
+constexpr uint8_t kInquiry = 0x12;
+constexpr uint8_t kModeSelect6 = 0x15;
+constexpr uint8_t kModeSense6 = 0x1a;
+constexpr uint8_t kModeSelect10 = 0x55;
+constexpr uint8_t kModeSense10 = 0x5a;
+constexpr uint8_t kCompareAndWrite = 0x89;
+constexpr uint8_t kServiceActionIn16 = 0x9e;
+constexpr uint8_t kReadCapacity16 = 0x10;  // service action, byte 1 bits 4:0
+
+// The CDB length of each opcode group (SPC-4 4.2.5.1); shorter means the
+// command is not the one its opcode names.
+size_t needed_length(uint8_t opcode) {
+  switch (opcode >> 5) {
+    case 0: return 6;
+    case 1:
+    case 2: return 10;
+    case 4: return 16;
+    case 5: return 12;
+  }
+  return SIZE_MAX;
+}
+
+}  // namespace
+
+HandlerCommand classify(std::span<const uint8_t> cdb) noexcept {
+  if (cdb.empty() || cdb.size() < needed_length(cdb[0])) return HandlerCommand::kPassOn;
+  switch (cdb[0]) {
+    case kInquiry:
+    case kModeSense6:
+    case kModeSense10:
+    case kModeSelect6:
+    case kModeSelect10: return HandlerCommand::kFromFacts;
+    case kServiceActionIn16:
+      return (cdb[1] & 0x1f) == kReadCapacity16 ? HandlerCommand::kFromFacts : HandlerCommand::kPassOn;
+    case kCompareAndWrite: return HandlerCommand::kCompareAndWrite;
+  }
+  return HandlerCommand::kPassOn;
+}
+
+bool reads_data_out(std::span<const uint8_t> cdb) noexcept {
+  return !cdb.empty() && (cdb[0] == kModeSelect6 || cdb[0] == kModeSelect10);
+}
+
+ScsiAnswer answer_from_facts(std::span<const uint8_t> cdb, std::span<const uint8_t> data_out, const LunFacts& facts) {
+  switch (cdb[0]) {
+    case kInquiry: return answer_inquiry(cdb, facts);
+    case kModeSense6:
+    case kModeSense10: return answer_mode_sense(cdb, facts);
+    case kModeSelect6:
+    case kModeSelect10: return answer_mode_select(cdb, data_out, facts);
+  }
+  // READ CAPACITY (16): the ALLOCATION LENGTH is bytes 10-13.
+  const auto data = read_capacity_16_data(facts.nr_blocks, facts.block_bytes, facts.lbprz);
+  return data_in({data.begin(), data.end()}, static_cast<uint32_t>(get_be(cdb, 10, 4)));
+}
+
+}  // namespace tcmu_switch

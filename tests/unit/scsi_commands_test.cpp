@@ -1,0 +1,55 @@
+// Which commands the handler answers itself, and READ CAPACITY (16).
+#include "scsi_commands.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "scsi_test_support.h"
+
+namespace tcmu_switch {
+namespace {
+
+using scsi_test::be;
+using scsi_test::facts;
+
+TEST(ScsiCommands, ClassifiesByOpcodeAndServiceAction) {
+  auto kind = [](std::vector<uint8_t> c) { return classify(c); };
+  EXPECT_EQ(kind({0x12, 0, 0, 0, 36, 0}), HandlerCommand::kFromFacts);
+  EXPECT_EQ(kind({0x1a, 0, 0x3f, 0, 255, 0}), HandlerCommand::kFromFacts);
+  EXPECT_EQ(kind({0x5a, 0, 0x3f, 0, 0, 0, 0, 1, 0, 0}), HandlerCommand::kFromFacts);
+  EXPECT_EQ(kind({0x15, 0x10, 0, 0, 24, 0}), HandlerCommand::kFromFacts);
+  std::vector<uint8_t> rc16(16), lba_status(16), caw(16), write16(16);
+  rc16[0] = lba_status[0] = 0x9e;
+  rc16[1] = 0x10;
+  lba_status[1] = 0x12;
+  caw[0] = 0x89;
+  write16[0] = 0x8a;
+  EXPECT_EQ(kind(rc16), HandlerCommand::kFromFacts);
+  EXPECT_EQ(kind(lba_status), HandlerCommand::kPassOn);
+  EXPECT_EQ(kind(caw), HandlerCommand::kCompareAndWrite);
+  EXPECT_EQ(kind(write16), HandlerCommand::kPassOn);
+  EXPECT_EQ(kind({0x5a, 0, 0x3f, 0, 0, 0}), HandlerCommand::kPassOn);  // shorter than its group's CDB
+  EXPECT_EQ(kind({}), HandlerCommand::kPassOn);
+}
+
+TEST(ScsiCommands, OnlyModeSelectReadsDataOut) {
+  EXPECT_TRUE(reads_data_out(std::vector<uint8_t>{0x55, 0x10, 0, 0, 0, 0, 0, 0, 24, 0}));
+  EXPECT_FALSE(reads_data_out(std::vector<uint8_t>{0x12, 0, 0, 0, 36, 0}));
+}
+
+TEST(ScsiCommands, ReadCapacity16HonoursAllocationLength) {
+  std::vector<uint8_t> rc16(16);
+  rc16[0] = 0x9e;
+  rc16[1] = 0x10;
+  rc16[13] = 32;
+  const auto a = answer_from_facts(rc16, {}, facts());
+  ASSERT_EQ(a.data.size(), 32u);
+  EXPECT_EQ(be(a.data, 0, 8), 131071u);
+  EXPECT_EQ(a.data[14], 0xc0);
+  rc16[13] = 12;
+  EXPECT_EQ(answer_from_facts(rc16, {}, facts()).data.size(), 12u);
+}
+
+}  // namespace
+}  // namespace tcmu_switch
