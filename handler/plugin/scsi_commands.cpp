@@ -14,6 +14,11 @@ constexpr uint8_t kModeSense6 = 0x1a;
 constexpr uint8_t kModeSelect10 = 0x55;
 constexpr uint8_t kModeSense10 = 0x5a;
 constexpr uint8_t kCompareAndWrite = 0x89;
+constexpr uint8_t kVerify10 = 0x2f;
+constexpr uint8_t kVerify12 = 0xaf;
+constexpr uint8_t kVerify16 = 0x8f;
+constexpr uint8_t kWriteSame10 = 0x41;
+constexpr uint8_t kWriteSame16 = 0x93;
 constexpr uint8_t kServiceActionIn16 = 0x9e;
 constexpr uint8_t kReadCapacity16 = 0x10;  // service action, byte 1 bits 4:0
 
@@ -43,8 +48,21 @@ HandlerCommand classify(std::span<const uint8_t> cdb) noexcept {
     case kServiceActionIn16:
       return (cdb[1] & 0x1f) == kReadCapacity16 ? HandlerCommand::kFromFacts : HandlerCommand::kPassOn;
     case kCompareAndWrite: return HandlerCommand::kCompareAndWrite;
+    case kVerify10:
+    case kVerify12:
+    case kVerify16: return HandlerCommand::kVerify;
+    case kWriteSame10:
+    case kWriteSame16: return HandlerCommand::kWriteSame;
   }
   return HandlerCommand::kPassOn;
+}
+
+std::optional<Sense> write_same_beyond_limit(std::span<const uint8_t> cdb, const LunFacts& facts) noexcept {
+  const bool sixteen = cdb[0] == kWriteSame16;
+  const uint16_t at = sixteen ? 10 : 7;
+  const uint64_t nr_blocks = get_be(cdb, at, sixteen ? 4 : 2);
+  if (nr_blocks <= facts.max_write_same_blocks) return std::nullopt;
+  return invalid_field_in_cdb(at);
 }
 
 bool reads_data_out(std::span<const uint8_t> cdb) noexcept {

@@ -4,6 +4,7 @@
 // kPassOn goes on to tcmu-runner (TCMU_STS_NOT_HANDLED).
 #pragma once
 
+#include <optional>
 #include <span>
 
 #include "lun_facts.h"
@@ -15,9 +16,17 @@ enum class HandlerCommand : uint8_t {
   kPassOn,           // tcmu-runner emulates it, or maps it onto read/write/flush/unmap
   kFromFacts,        // INQUIRY, MODE SENSE/SELECT, READ CAPACITY (16): answer_from_facts()
   kCompareAndWrite,  // compare_and_write.h, with I/O on the paths
+  kVerify,           // verify.h, with reads on the paths
+  kWriteSame,        // checked against the advertised limit, then tcmu-runner's
 };
 
 HandlerCommand classify(std::span<const uint8_t> cdb) noexcept;
+
+// WRITE SAME (10/16) beyond MAXIMUM WRITE SAME LENGTH (SBC-4 5.50): INVALID
+// FIELD IN CDB at the NUMBER OF LOGICAL BLOCKS; none when within it, which
+// tcmu-runner does not check (it takes up to 2^32 - 1 blocks).
+// REQUIRES: classify(cdb) == kWriteSame.
+std::optional<Sense> write_same_beyond_limit(std::span<const uint8_t> cdb, const LunFacts& facts) noexcept;
 
 // Whether the command carries parameter data the answer reads (MODE SELECT).
 bool reads_data_out(std::span<const uint8_t> cdb) noexcept;

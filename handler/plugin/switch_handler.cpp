@@ -39,6 +39,7 @@
 #include "lun_facts.h"
 #include "scsi_commands.h"
 #include "sync_call.h"
+#include "verify.h"
 #include "switch_device.h"
 
 namespace {
@@ -134,8 +135,8 @@ struct SwitchState {
   // What the handler's SCSI answers say that does not change (lun_facts()).
   std::string unit_serial;
   tcmu_switch::LunFacts fixed_facts;
-  // COMPARE AND WRITE's verify, write and read data, one block-aligned slot
-  // each: commands come one at a time from the command thread.
+  // COMPARE AND WRITE's and VERIFY's data (Slots): commands come one at a
+  // time from the command thread.
   std::unique_ptr<uint8_t, decltype(&std::free)> caw_buffer{nullptr, &std::free};
   size_t caw_slot_bytes = 0;
 };
@@ -240,8 +241,10 @@ void learn_lun_facts(tcmu_device* dev, SwitchState& state, uint32_t block_size) 
   f.max_unmap_descriptors = kMaxUnmapDescriptors;
   f.max_write_same_blocks = kMaxUnmapBytes / block_size;  // as long as an UNMAP: the same zeroes to write
   f.max_compare_and_write_blocks = tcmu_switch::compare_and_write_limit(f.max_xfer_blocks);
-  state.caw_slot_bytes = (size_t{f.max_compare_and_write_blocks} * block_size + 4095) / 4096 * 4096;
-  state.caw_buffer.reset(static_cast<uint8_t*>(std::aligned_alloc(4096, 3 * std::max<size_t>(state.caw_slot_bytes, 4096))));
+  // At least a block: VERIFY reads a slot at a time.
+  const size_t slot_blocks = std::max<size_t>(f.max_compare_and_write_blocks, 1);
+  state.caw_slot_bytes = (slot_blocks * block_size + 4095) / 4096 * 4096;
+  state.caw_buffer.reset(static_cast<uint8_t*>(std::aligned_alloc(4096, 3 * state.caw_slot_bytes)));
   if (state.caw_buffer == nullptr) throw std::bad_alloc();
 }
 
@@ -307,6 +310,7 @@ void switch_close(tcmu_device* dev) noexcept {
 // commands of scsi_commands.h itself. The runner has reported any pending
 // unit attention before it calls handle_cmd.
 int answer_scsi(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb);
+int check_condition(tcmulib_cmd* lib, const tcmu_switch::Sense& sense);
 
 int switch_handle_cmd(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
   NoCancel no_cancel;  // the log may write()
@@ -318,7 +322,7 @@ int switch_handle_cmd(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
   const tcmu_switch::CdbVerdict verdict = tcmu_switch::check_cdb(cdb_bytes);
   if (!verdict.passes()) {
     tcmu_dev_dbg(dev, "opcode 0x%02x: %s is set: INVALID FIELD IN CDB\n", cdb[0], verdict.invalid_field);
-    return TCMU_STS_INVALID_CDB;
+    return check_condition(cmd->lib_cmd, tcmu_switch::invalid_field_in_cdb(verdict.byte, verdict.bit));
   }
   return answer_scsi(dev, cmd, cdb_bytes);
 }
@@ -453,12 +457,30 @@ int answer_from_facts(tcmu_device* dev, tcmulib_cmd* lib, std::span<const uint8_
   return TCMU_STS_OK;
 }
 
-// One command of COMPARE AND WRITE's, sent to the device and waited for.
+// One command of the plugin's own (COMPARE AND WRITE, VERIFY), sent to the
+// device and waited for.
 template <typename Send>
 IoStatus run_sync(Send send) {
   SyncIo call;
   const IoStatus queued = send(call.user());
   return queued == IoStatus::kOk ? call.wait() : queued;
+}
+
+IoStatus read_sync(SwitchState& state, uint8_t* buf, uint64_t off, size_t len, tcmu_switch::Deadline deadline) {
+  const iovec iov{buf, len};
+  return run_sync([&](void* user) { return state.device->read(user, &iov, 1, off, len, deadline); });
+}
+
+// The plugin's buffer: three block-aligned slots of caw_slot_bytes, for the
+// data to compare, the data to write and what the paths hold.
+struct Slots {
+  uint8_t* expected;
+  uint8_t* write;
+  uint8_t* found;
+};
+Slots slots_of(SwitchState& state) {
+  uint8_t* base = state.caw_buffer.get();
+  return {base, base + state.caw_slot_bytes, base + 2 * state.caw_slot_bytes};
 }
 
 // Reads the range, compares it with the verify data and, if equal, writes
@@ -475,20 +497,17 @@ int compare_and_write(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t>
   if (caw.nr_blocks == 0) return TCMU_STS_OK;
   const size_t len = size_t{caw.nr_blocks} * facts.block_bytes;
   const uint64_t off = caw.lba * facts.block_bytes;
-  uint8_t* verify = state.caw_buffer.get();
-  uint8_t* write = verify + state.caw_slot_bytes;
-  uint8_t* read = write + state.caw_slot_bytes;
-  tcmu_memcpy_from_iovec(verify, len, lib->iovec, lib->iov_cnt);
-  tcmu_memcpy_from_iovec(write, len, lib->iovec, lib->iov_cnt);  // the iovec moved on past the verify data
+  const Slots slot = slots_of(state);
+  tcmu_memcpy_from_iovec(slot.expected, len, lib->iovec, lib->iov_cnt);
+  tcmu_memcpy_from_iovec(slot.write, len, lib->iovec, lib->iov_cnt);  // the iovec moved on past the verify data
   const tcmu_switch::Deadline deadline = deadline_for(dev, state, cmd, off);
   tcmu_switch::RangeHold hold;
   if (!state.device->hold_range(off, len, hold)) return TCMU_STS_NO_RESOURCE;
-  const iovec read_iov{read, len};
-  IoStatus s = run_sync([&](void* user) { return state.device->read(user, &read_iov, 1, off, len, deadline); });
+  IoStatus s = read_sync(state, slot.found, off, len, deadline);
   std::optional<uint32_t> differs;
-  if (s == IoStatus::kOk) differs = tcmu_switch::first_difference({verify, len}, {read, len});
+  if (s == IoStatus::kOk) differs = tcmu_switch::first_difference({slot.expected, len}, {slot.found, len});
   if (s == IoStatus::kOk && !differs) {
-    const iovec write_iov{write, len};
+    const iovec write_iov{slot.write, len};
     s = run_sync([&](void* user) {
       return state.device->write(user, &write_iov, 1, off, len, caw.fua, deadline, &hold);
     });
@@ -499,12 +518,51 @@ int compare_and_write(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t>
   return TCMU_STS_OK;
 }
 
+// Reads the range a slot at a time and compares each piece with the Data-Out
+// blocks (BYTCHK 01b) or with the one Data-Out block (11b).
+int verify(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
+  SwitchState& state = *state_of(dev);
+  tcmulib_cmd* lib = cmd->lib_cmd;
+  const tcmu_switch::LunFacts facts = lun_facts(dev, state);
+  const tcmu_switch::Verify v = tcmu_switch::parse_verify(cdb, tcmu_iovec_length(lib->iovec, lib->iov_cnt), facts);
+  if (v.sense) return check_condition(lib, *v.sense);
+  if (v.nr_blocks == 0 || v.bytchk == tcmu_switch::ByteCheck::kNone) return TCMU_STS_OK;
+  const Slots slot = slots_of(state);
+  const size_t block = facts.block_bytes;
+  const bool one_block = v.bytchk == tcmu_switch::ByteCheck::kOneBlock;
+  if (one_block) tcmu_memcpy_from_iovec(slot.expected, block, lib->iovec, lib->iov_cnt);
+  const uint64_t start = v.lba * block, end = start + uint64_t{v.nr_blocks} * block;
+  const tcmu_switch::Deadline deadline = deadline_for(dev, state, cmd, start);
+  const size_t chunk = state.caw_slot_bytes / block * block;
+  for (uint64_t off = start; off < end; off += chunk) {
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(chunk, end - off));
+    if (const IoStatus s = read_sync(state, slot.found, off, len, deadline); s != IoStatus::kOk)
+      return to_tcmu_status(s);
+    std::optional<uint32_t> differs;
+    if (one_block) {
+      differs = tcmu_switch::first_difference_repeated({slot.expected, block}, {slot.found, len});
+    } else {
+      tcmu_memcpy_from_iovec(slot.expected, len, lib->iovec, lib->iov_cnt);  // the next Data-Out blocks
+      differs = tcmu_switch::first_difference({slot.expected, len}, {slot.found, len});
+    }
+    if (differs) return check_condition(lib, tcmu_switch::miscompare(static_cast<uint32_t>(off - start) + *differs));
+  }
+  return TCMU_STS_OK;
+}
+
+int check_write_same(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
+  const auto beyond = tcmu_switch::write_same_beyond_limit(cdb, lun_facts(dev, *state_of(dev)));
+  return beyond ? check_condition(cmd->lib_cmd, *beyond) : TCMU_STS_NOT_HANDLED;
+}
+
 int answer_scsi(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
   try {
     switch (tcmu_switch::classify(cdb)) {
       case tcmu_switch::HandlerCommand::kPassOn: return TCMU_STS_NOT_HANDLED;
       case tcmu_switch::HandlerCommand::kFromFacts: return answer_from_facts(dev, cmd->lib_cmd, cdb);
       case tcmu_switch::HandlerCommand::kCompareAndWrite: return compare_and_write(dev, cmd, cdb);
+      case tcmu_switch::HandlerCommand::kVerify: return verify(dev, cmd, cdb);
+      case tcmu_switch::HandlerCommand::kWriteSame: return check_write_same(dev, cmd, cdb);
     }
   } catch (const std::bad_alloc&) {
     return TCMU_STS_NO_RESOURCE;

@@ -349,7 +349,10 @@ TEST_F(PluginHostTest, HandleCmdRefusesAnchoredWriteSameAndLeavesReadsAndWritesT
   open_device(make_config("a", kModThree));
   HostCommand anchored(WRITE_SAME_16, nullptr, {});
   anchored.cdb[1] = 0x18;  // ANCHOR and UNMAP: the LBP VPD page has ANC_SUP=0
-  EXPECT_EQ(handler_->handle_cmd(&dev_, &anchored.cmd), TCMU_STS_INVALID_CDB);
+  EXPECT_EQ(handler_->handle_cmd(&dev_, &anchored.cmd), TCMU_STS_PASSTHROUGH_ERR);  // CHECK CONDITION
+  EXPECT_EQ(anchored.lib.sense_buf[12], 0x24);                                  // INVALID FIELD IN CDB
+  EXPECT_EQ(anchored.lib.sense_buf[15], 0xc0 | 0x08 | 4);                       // at byte 1, bit 4
+  EXPECT_EQ(anchored.lib.sense_buf[17], 1);
   EXPECT_TRUE(fake_runner::log_has("ANCHOR")) << fake_runner::log_text();
   for (const int opcode : {READ_16, WRITE_16}) {
     HostCommand plain(static_cast<uint8_t>(opcode), nullptr, {});
@@ -454,6 +457,47 @@ TEST_F(PluginHostTest, CompareAndWriteWritesOnMatchAndReportsTheFirstMiscompare)
   ASSERT_EQ(read(off, back, {kLen}), TCMU_STS_OK);
   EXPECT_EQ(std::memcmp(back.bytes(), out.bytes() + kLen, kLen), 0);  // unchanged
   expect_each_completed_once();  // its own read and write never reached tcmur_cmd_complete
+}
+
+// VERIFY with BYTCHK 01b and 11b over more than one slot of the plugin's
+// buffer and across regions: GOOD on equal data, MISCOMPARE at the first
+// differing byte of the range otherwise.
+TEST_F(PluginHostTest, VerifyComparesTheMediumWithDataOut) {
+  open_device(make_config("a", kModThree));
+  constexpr size_t kBlocks = 600;  // > 255 blocks: three slots of the plugin's buffer
+  constexpr size_t kLen = kBlocks * 512;
+  AlignedBuffer data(kLen);
+  fill(data, 11);
+  ASSERT_EQ(write(0, data, {kLen}), TCMU_STS_OK);
+  auto verify = [&](unsigned char* out, size_t out_len, uint8_t bytchk, uint32_t blocks) {
+    constexpr uint8_t kVerify16 = 0x8f;
+    HostCommand c(kVerify16, out, {out_len});
+    c.cdb[1] = static_cast<uint8_t>(bytchk << 1);
+    for (int i = 0; i < 4; i++) c.cdb[10 + i] = static_cast<uint8_t>(blocks >> (24 - 8 * i));
+    const int rc = handler_->handle_cmd(&dev_, &c.cmd);
+    std::memcpy(last_sense_, c.lib.sense_buf, sizeof(last_sense_));
+    return rc;
+  };
+  auto info = [&] { return last_sense_[3] << 24 | last_sense_[4] << 16 | last_sense_[5] << 8 | last_sense_[6]; };
+  AlignedBuffer same(kLen);
+  std::memcpy(same.bytes(), data.bytes(), kLen);
+  EXPECT_EQ(verify(same.bytes(), kLen, 1, kBlocks), TCMU_STS_OK);
+  same.bytes()[kLen - 3] ^= 1;  // in the last slot
+  EXPECT_EQ(verify(same.bytes(), kLen, 1, kBlocks), TCMU_STS_PASSTHROUGH_ERR);
+  EXPECT_EQ(last_sense_[2], 0x0e);
+  EXPECT_EQ(info(), static_cast<int>(kLen - 3));
+  // 11b: one block against every block of the range.
+  AlignedBuffer pattern(kLen);
+  std::memset(pattern.bytes(), 0x5c, kLen);
+  ASSERT_EQ(write(0, pattern, {kLen}), TCMU_STS_OK);
+  EXPECT_EQ(verify(pattern.bytes(), 512, 3, kBlocks), TCMU_STS_OK);
+  pattern.bytes()[300 * 512 + 9] = 0;
+  ASSERT_EQ(write(0, pattern, {kLen}), TCMU_STS_OK);
+  std::memset(pattern.bytes(), 0x5c, 512);
+  EXPECT_EQ(verify(pattern.bytes(), 512, 3, kBlocks), TCMU_STS_PASSTHROUGH_ERR);
+  EXPECT_EQ(info(), 300 * 512 + 9);
+  EXPECT_EQ(verify(nullptr, 0, 0, kBlocks), TCMU_STS_OK);  // 00b: the range only
+  expect_each_completed_once();
 }
 
 TEST_F(PluginHostTest, ReconfigToAnotherTableMovesRoutingAndABadOneChangesNothing) {

@@ -51,5 +51,31 @@ TEST(ScsiCommands, ReadCapacity16HonoursAllocationLength) {
   EXPECT_EQ(answer_from_facts(rc16, {}, facts()).data.size(), 12u);
 }
 
+TEST(ScsiCommands, WriteSameBeyondTheAdvertisedLimitIsRefused) {
+  std::vector<uint8_t> ws16(16), ws10(10);
+  ws16[0] = 0x93;
+  ws10[0] = 0x41;
+  EXPECT_EQ(classify(ws16), HandlerCommand::kWriteSame);
+  EXPECT_EQ(classify(ws10), HandlerCommand::kWriteSame);
+  LunFacts f = facts();
+  f.max_write_same_blocks = 0x1000;
+  ws16[12] = 0x10;  // 0x1000 blocks: the limit itself
+  EXPECT_FALSE(write_same_beyond_limit(ws16, f));
+  ws16[13] = 1;
+  const auto s16 = write_same_beyond_limit(ws16, f);
+  ASSERT_TRUE(s16);
+  EXPECT_EQ(s16->field->byte, 10);
+  ws10[7] = 0x10;
+  ws10[8] = 0x01;
+  EXPECT_EQ(write_same_beyond_limit(ws10, f)->field->byte, 7);
+}
+
+TEST(ScsiCommands, VerifyIsOurs) {
+  EXPECT_EQ(classify(std::vector<uint8_t>{0x2f, 0, 0, 0, 0, 0, 0, 0, 1, 0}), HandlerCommand::kVerify);
+  std::vector<uint8_t> v16(16);
+  v16[0] = 0x8f;
+  EXPECT_EQ(classify(v16), HandlerCommand::kVerify);
+}
+
 }  // namespace
 }  // namespace tcmu_switch
