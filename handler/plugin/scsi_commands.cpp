@@ -19,6 +19,8 @@ constexpr uint8_t kVerify12 = 0xaf;
 constexpr uint8_t kVerify16 = 0x8f;
 constexpr uint8_t kWriteSame10 = 0x41;
 constexpr uint8_t kWriteSame16 = 0x93;
+constexpr uint8_t kSyncCache10 = 0x35;
+constexpr uint8_t kSyncCache16 = 0x91;
 constexpr uint8_t kServiceActionIn16 = 0x9e;
 constexpr uint8_t kReadCapacity16 = 0x10;  // service action, byte 1 bits 4:0
 
@@ -53,6 +55,8 @@ HandlerCommand classify(std::span<const uint8_t> cdb) noexcept {
     case kVerify16: return HandlerCommand::kVerify;
     case kWriteSame10:
     case kWriteSame16: return HandlerCommand::kWriteSame;
+    case kSyncCache10:
+    case kSyncCache16: return HandlerCommand::kSyncCache;
   }
   return HandlerCommand::kPassOn;
 }
@@ -63,6 +67,14 @@ std::optional<Sense> write_same_beyond_limit(std::span<const uint8_t> cdb, const
   const uint64_t nr_blocks = get_be(cdb, at, sixteen ? 4 : 2);
   if (nr_blocks <= facts.max_write_same_blocks) return std::nullopt;
   return invalid_field_in_cdb(at);
+}
+
+std::optional<Sense> sync_cache_out_of_range(std::span<const uint8_t> cdb, const LunFacts& facts) noexcept {
+  const bool sixteen = cdb[0] == kSyncCache16;
+  const uint64_t lba = sixteen ? get_be(cdb, 2, 8) : get_be(cdb, 2, 4);
+  const uint64_t nr_blocks = sixteen ? get_be(cdb, 10, 4) : get_be(cdb, 7, 2);  // 0: to the end
+  if (lba > facts.nr_blocks || nr_blocks > facts.nr_blocks - lba) return lba_out_of_range();
+  return std::nullopt;
 }
 
 bool reads_data_out(std::span<const uint8_t> cdb) noexcept {

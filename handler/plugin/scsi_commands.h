@@ -18,6 +18,7 @@ enum class HandlerCommand : uint8_t {
   kCompareAndWrite,  // compare_and_write.h, with I/O on the paths
   kVerify,           // verify.h, with reads on the paths
   kWriteSame,        // checked against the advertised limit, then tcmu-runner's
+  kSyncCache,        // its range checked, then tcmu-runner's flush of every path
 };
 
 HandlerCommand classify(std::span<const uint8_t> cdb) noexcept;
@@ -27,6 +28,11 @@ HandlerCommand classify(std::span<const uint8_t> cdb) noexcept;
 // tcmu-runner does not check (it takes up to 2^32 - 1 blocks).
 // REQUIRES: classify(cdb) == kWriteSame.
 std::optional<Sense> write_same_beyond_limit(std::span<const uint8_t> cdb, const LunFacts& facts) noexcept;
+
+// SYNCHRONIZE CACHE (10/16) whose range runs past the LUN: LBA OUT OF RANGE
+// (SBC-4 5.24); none otherwise. tcmu-runner flushes every path whatever the
+// range says, which covers any range. REQUIRES: classify(cdb) == kSyncCache.
+std::optional<Sense> sync_cache_out_of_range(std::span<const uint8_t> cdb, const LunFacts& facts) noexcept;
 
 // Whether the command carries parameter data the answer reads (MODE SELECT).
 bool reads_data_out(std::span<const uint8_t> cdb) noexcept;

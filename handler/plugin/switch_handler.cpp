@@ -550,9 +550,9 @@ int verify(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
   return TCMU_STS_OK;
 }
 
-int check_write_same(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
-  const auto beyond = tcmu_switch::write_same_beyond_limit(cdb, lun_facts(dev, *state_of(dev)));
-  return beyond ? check_condition(cmd->lib_cmd, *beyond) : TCMU_STS_NOT_HANDLED;
+// A CHECK CONDITION when `sense` is set, else on to tcmu-runner.
+int refuse_or_pass_on(tcmur_cmd* cmd, const std::optional<tcmu_switch::Sense>& sense) {
+  return sense ? check_condition(cmd->lib_cmd, *sense) : TCMU_STS_NOT_HANDLED;
 }
 
 int answer_scsi(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
@@ -562,7 +562,10 @@ int answer_scsi(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) 
       case tcmu_switch::HandlerCommand::kFromFacts: return answer_from_facts(dev, cmd->lib_cmd, cdb);
       case tcmu_switch::HandlerCommand::kCompareAndWrite: return compare_and_write(dev, cmd, cdb);
       case tcmu_switch::HandlerCommand::kVerify: return verify(dev, cmd, cdb);
-      case tcmu_switch::HandlerCommand::kWriteSame: return check_write_same(dev, cmd, cdb);
+      case tcmu_switch::HandlerCommand::kWriteSame:
+        return refuse_or_pass_on(cmd, tcmu_switch::write_same_beyond_limit(cdb, lun_facts(dev, *state_of(dev))));
+      case tcmu_switch::HandlerCommand::kSyncCache:
+        return refuse_or_pass_on(cmd, tcmu_switch::sync_cache_out_of_range(cdb, lun_facts(dev, *state_of(dev))));
     }
   } catch (const std::bad_alloc&) {
     return TCMU_STS_NO_RESOURCE;

@@ -77,5 +77,28 @@ TEST(ScsiCommands, VerifyIsOurs) {
   EXPECT_EQ(classify(v16), HandlerCommand::kVerify);
 }
 
+TEST(ScsiCommands, SyncCacheRangeMustLieInTheLun) {
+  std::vector<uint8_t> sc16(16), sc10(10);
+  sc16[0] = 0x91;
+  sc10[0] = 0x35;
+  EXPECT_EQ(classify(sc16), HandlerCommand::kSyncCache);
+  EXPECT_EQ(classify(sc10), HandlerCommand::kSyncCache);
+  EXPECT_FALSE(sync_cache_out_of_range(sc16, facts()));  // LBA 0, 0 blocks: the whole LUN
+  sc16[9] = 0xff;                                         // LBA 255
+  sc16[12] = 0x02;                                        // 512 blocks
+  EXPECT_FALSE(sync_cache_out_of_range(sc16, facts()));
+  sc16[2] = 1;  // LBA 2^56 + 255
+  const auto beyond = sync_cache_out_of_range(sc16, facts());
+  ASSERT_TRUE(beyond);
+  EXPECT_EQ(beyond->asc_ascq, 0x2100);
+  sc10[3] = 0x01;  // LBA 65537
+  sc10[5] = 0x01;
+  sc10[7] = 0xff;  // 65535 blocks: up to the last block exactly
+  sc10[8] = 0xff;
+  EXPECT_FALSE(sync_cache_out_of_range(sc10, facts()));
+  sc10[5] = 0x02;  // one block further
+  EXPECT_TRUE(sync_cache_out_of_range(sc10, facts()));
+}
+
 }  // namespace
 }  // namespace tcmu_switch
