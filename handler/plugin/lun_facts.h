@@ -20,6 +20,7 @@ struct LunFacts {
   uint32_t unmap_alignment_blocks = 0;
   uint64_t max_write_same_blocks = 0;
   uint8_t max_compare_and_write_blocks = 0;
+  uint32_t command_timeout_s = 30;  // cmd_time_out: LIO aborts a command after it
   bool lbprz = false;        // every path reads back zeroes where it deallocated
   bool write_cache = true;   // WCE: a write is durable only after SYNCHRONIZE CACHE or with FUA
 };

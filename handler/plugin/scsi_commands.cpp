@@ -4,6 +4,7 @@
 #include "mode_pages.h"
 #include "provisioning_pages.h"
 #include "scsi_bytes.h"
+#include "supported_opcodes.h"
 
 namespace tcmu_switch {
 namespace {
@@ -23,6 +24,8 @@ constexpr uint8_t kSyncCache10 = 0x35;
 constexpr uint8_t kSyncCache16 = 0x91;
 constexpr uint8_t kServiceActionIn16 = 0x9e;
 constexpr uint8_t kReadCapacity16 = 0x10;  // service action, byte 1 bits 4:0
+constexpr uint8_t kMaintenanceIn = 0xa3;
+constexpr uint8_t kReportSupportedOpcodes = 0x0c;  // service action
 
 // The CDB length of each opcode group (SPC-4 4.2.5.1); shorter means the
 // command is not the one its opcode names.
@@ -49,6 +52,8 @@ HandlerCommand classify(std::span<const uint8_t> cdb) noexcept {
     case kModeSelect10: return HandlerCommand::kFromFacts;
     case kServiceActionIn16:
       return (cdb[1] & 0x1f) == kReadCapacity16 ? HandlerCommand::kFromFacts : HandlerCommand::kPassOn;
+    case kMaintenanceIn:  // REPORT TARGET PORT GROUPS and the rest stay the runner's
+      return (cdb[1] & 0x1f) == kReportSupportedOpcodes ? HandlerCommand::kFromFacts : HandlerCommand::kPassOn;
     case kCompareAndWrite: return HandlerCommand::kCompareAndWrite;
     case kVerify10:
     case kVerify12:
@@ -88,6 +93,7 @@ ScsiAnswer answer_from_facts(std::span<const uint8_t> cdb, std::span<const uint8
     case kModeSense10: return answer_mode_sense(cdb, facts);
     case kModeSelect6:
     case kModeSelect10: return answer_mode_select(cdb, data_out, facts);
+    case kMaintenanceIn: return answer_report_supported_opcodes(cdb, facts);
   }
   // READ CAPACITY (16): the ALLOCATION LENGTH is bytes 10-13.
   const auto data = read_capacity_16_data(facts.nr_blocks, facts.block_bytes, facts.lbprz);

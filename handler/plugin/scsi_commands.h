@@ -14,7 +14,8 @@ namespace tcmu_switch {
 
 enum class HandlerCommand : uint8_t {
   kPassOn,           // tcmu-runner emulates it, or maps it onto read/write/flush/unmap
-  kFromFacts,        // INQUIRY, MODE SENSE/SELECT, READ CAPACITY (16): answer_from_facts()
+  kFromFacts,        // INQUIRY, MODE SENSE/SELECT, READ CAPACITY (16), REPORT SUPPORTED
+                     // OPERATION CODES: answer_from_facts()
   kCompareAndWrite,  // compare_and_write.h, with I/O on the paths
   kVerify,           // verify.h, with reads on the paths
   kWriteSame,        // checked against the advertised limit, then tcmu-runner's

@@ -241,6 +241,8 @@ void learn_lun_facts(tcmu_device* dev, SwitchState& state, uint32_t block_size) 
   f.max_unmap_descriptors = kMaxUnmapDescriptors;
   f.max_write_same_blocks = kMaxUnmapBytes / block_size;  // as long as an UNMAP: the same zeroes to write
   f.max_compare_and_write_blocks = tcmu_switch::compare_and_write_limit(f.max_xfer_blocks);
+  const int timeout_s = tcmu_cfgfs_dev_get_attr_int(dev, "cmd_time_out");
+  if (timeout_s >= 0) f.command_timeout_s = static_cast<uint32_t>(timeout_s);
   // At least a block: VERIFY reads a slot at a time.
   const size_t slot_blocks = std::max<size_t>(f.max_compare_and_write_blocks, 1);
   state.caw_slot_bytes = (slot_blocks * block_size + 4095) / 4096 * 4096;

@@ -4,9 +4,9 @@
 # then each RAM disk is read directly: every region's data must be on the path
 # the table names (placement.py is the oracle) and nowhere else. Then the
 # SCSI the handler answers itself (lib/scsi.sh): a FUA write from the
-# initiator reaches a path as a FUA write and a plain one does not, and a
-# second initiator's WRITE racing COMPARE AND WRITE on one block loses
-# nothing.
+# initiator reaches a path as a FUA write and a plain one does not (on a
+# one-path LUN of its own), and a second initiator's WRITE racing COMPARE AND
+# WRITE on one block loses nothing.
 . "$(dirname "$0")/lib.sh"
 
 region_sectors=128          # 64 KiB
@@ -27,7 +27,7 @@ check "fio random write + verify" fio_verify random "$dev" 4
 check "every region on the path the table names" \
   placement_check "$dev" "$region_sectors" "$regions" "${paths[@]}"
 
-fua_check "$dev" "${paths[@]}"
+fua_check
 second=$(loop_lun "$bs" "second:$bs")
 caw_race "$dev" "$second" 40
 remove_loop_lun "$bs" "second:$bs"

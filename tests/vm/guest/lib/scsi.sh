@@ -29,35 +29,43 @@ fua_writes() {
   } END { print n + 0 }' "$TRACEFS/trace"
 }
 
-# writes_reach_paths_with_fua DEV FLAGS PATH...: 16 direct 4 KiB writes to
-# DEV with dd's extra oflag FLAGS (dsync: the sd driver sends them with
-# FUA once the LUN says DPOFUA=1); prints the FUA writes the paths got.
-writes_reach_paths_with_fua() {
-  local dev=$1 flags=$2
-  shift 2
+# fua_writes_on_path LUN FLAGS PATH: 16 direct 4 KiB writes to LUN with dd's
+# extra oflag FLAGS (dsync: the sd driver sends them with FUA when the LUN
+# says DPOFUA=1); prints the FUA writes PATH got meanwhile.
+fua_writes_on_path() {
   bio_trace on
-  dd if=/dev/urandom of="$dev" bs=4096 count=16 seek=64 oflag="direct$flags" conv=notrunc status=none
+  dd if=/dev/urandom of="$1" bs=4096 count=16 seek=64 oflag="direct$2" conv=notrunc status=none
   bio_trace off
-  fua_writes "$@"
+  fua_writes "$3"
 }
 
-# fua_check DEV PATH...: the initiator sees DPOFUA=1 (sd's queue/fua), a FUA
-# write reaches a path as a FUA write (the handler's RWF_DSYNC on an
-# O_DIRECT block device), and a write without FUA reaches none as one. The
-# paths are brd RAM disks, which have no write cache: the block layer drops
-# FUA on such a device before the trace sees it, so they claim one meanwhile.
+# fua_check: a one-path user:switch LUN whose path is itself a SCSI disk
+# with a write cache (LIO fileio, emulate_write_cache=1, behind tcm_loop).
+# The initiator sees DPOFUA=1 (sd's queue/fua), a FUA write reaches the
+# path as a FUA write (the handler's RWF_DSYNC on an O_DIRECT block device)
+# and a plain one reaches it as none. brd RAM disks cannot be the path: they
+# have no write cache, and the block layer drops FUA for such a device
+# before the trace sees it.
 fua_check() {
-  local dev=$1 p with without
-  shift
-  check "the initiator sees DPOFUA=1 in MODE SENSE ($dev queue/fua)" \
-    test "$(cat "/sys/block/$(basename "$dev")/queue/fua")" = 1
-  for p in "$@"; do echo "write back" > "/sys/block/$(basename "$p")/queue/write_cache"; done
-  with=$(writes_reach_paths_with_fua "$dev" ,dsync "$@")
-  without=$(writes_reach_paths_with_fua "$dev" "" "$@")
-  for p in "$@"; do echo "write through" > "/sys/block/$(basename "$p")/queue/write_cache"; done
-  log "FUA writes on the paths: $with for 16 FUA writes to $dev, $without for 16 plain ones"
-  check "16 FUA writes reach the paths as FUA writes ($with), 16 plain ones as none ($without)" \
+  local size=$((16 << 20)) fb path sw lun with without
+  truncate -s "$size" "$WORK/fua-path.img"
+  fb=$(fileio_backstore fuapath "$WORK/fua-path.img" "$size")
+  echo 1 > "$fb/attrib/emulate_write_cache"
+  path=$(loop_lun "$fb")
+  switch_config "$WORK/fua.conf" placement 128 "" "$path"
+  sw=$(user_backstore fua0 "switch/$WORK/fua.conf" "$size")
+  lun=$(loop_lun "$sw")
+  check "the initiator sees DPOFUA=1 in MODE SENSE ($lun queue/fua)" \
+    test "$(cat "/sys/block/$(basename "$lun")/queue/fua")" = 1
+  with=$(fua_writes_on_path "$lun" ,dsync "$path")
+  without=$(fua_writes_on_path "$lun" "" "$path")
+  log "FUA writes on the path $path: $with for 16 FUA writes to $lun, $without for 16 plain ones"
+  check "16 FUA writes reach the path as FUA writes ($with), 16 plain ones as none ($without)" \
     test "$with" -ge 16 -a "$without" = 0
+  remove_loop_lun "$sw"
+  remove_backstore "$sw"
+  remove_loop_lun "$fb"
+  remove_backstore "$fb"
 }
 
 # caw_race DEV_A DEV_B ROUNDS: two initiators (two tcm_loop nexuses of one
