@@ -29,7 +29,7 @@ check "every region on the path the table names" \
 
 fua_check
 second=$(loop_lun "$bs" "second:$bs")
-caw_race "$dev" "$second" 40
+caw_race "$dev" "$second" 12
 remove_loop_lun "$bs" "second:$bs"
 
 remove_loop_lun "$bs"
