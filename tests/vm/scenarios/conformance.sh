@@ -5,9 +5,10 @@
 # iSCSI loopback. Judged against fileio alone (issue #15): every test that
 # passes on fileio must pass on user:switch, and a test fileio skips may be
 # skipped; nothing is forgiven because tcmu-runner's own emulation fails it
-# too. The handler answers INQUIRY, MODE SENSE/SELECT, READ CAPACITY (16)
-# and COMPARE AND WRITE itself (handler/plugin/scsi_commands.h); the runner
-# the rest. The per-suite table (fileio and user:switch side by side) goes to
+# too. The handler answers INQUIRY, MODE SENSE/SELECT, READ CAPACITY (16),
+# REPORT SUPPORTED OPERATION CODES, COMPARE AND WRITE and VERIFY itself and
+# checks WRITE SAME's and SYNCHRONIZE CACHE's ranges
+# (handler/plugin/scsi_commands.h); tcmu-runner the rest. The per-suite table (fileio and user:switch side by side) goes to
 # the log and $VMTEST_RESULTS/conformance.txt.
 # vmtest-timeout: 2400   (~10 min on an idle 2-core host, 20 under load)
 . "$(dirname "$0")/lib.sh"
