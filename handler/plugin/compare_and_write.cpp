@@ -26,8 +26,11 @@ CompareAndWrite parse_compare_and_write(std::span<const uint8_t> cdb, uint64_t d
     caw.sense = invalid_field_in_cdb(kNrBlocksByte);
   } else if (caw.lba > facts.nr_blocks || caw.nr_blocks > facts.nr_blocks - caw.lba) {
     caw.sense = lba_out_of_range();
-  } else if (caw.nr_blocks != 0 && data_out_bytes != uint64_t{2} * caw.nr_blocks * facts.block_bytes) {
-    caw.sense = invalid_field_in_cdb(kNrBlocksByte);  // the Data-Out buffer is not verify + write data
+  } else if (data_out_bytes != uint64_t{2} * caw.nr_blocks * facts.block_bytes) {
+    // The Data-Out buffer is not verify + write data: with 0 blocks that is
+    // data the CDB does not ask for (an initiator counting 256 blocks into
+    // the one-byte field sends 0).
+    caw.sense = invalid_field_in_cdb(kNrBlocksByte);
   }
   return caw;
 }

@@ -20,7 +20,7 @@ namespace tcmu_switch {
 
 struct CompareAndWrite {
   uint64_t lba = 0;
-  uint32_t nr_blocks = 0;  // 0: nothing to do, GOOD (SBC-4 5.3)
+  uint32_t nr_blocks = 0;  // 0 (and no Data-Out): nothing to do, GOOD (SBC-4 5.3)
   bool fua = false;        // the write reaches the paths' media before GOOD
   std::optional<Sense> sense;  // set: the command ends with CHECK CONDITION before any I/O
 };

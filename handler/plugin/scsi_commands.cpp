@@ -22,6 +22,7 @@ constexpr uint8_t kWriteSame10 = 0x41;
 constexpr uint8_t kWriteSame16 = 0x93;
 constexpr uint8_t kSyncCache10 = 0x35;
 constexpr uint8_t kSyncCache16 = 0x91;
+constexpr uint8_t kExtendedCopy = 0x83;  // LID1 is service action 00h
 constexpr uint8_t kServiceActionIn16 = 0x9e;
 constexpr uint8_t kReadCapacity16 = 0x10;  // service action, byte 1 bits 4:0
 constexpr uint8_t kMaintenanceIn = 0xa3;
@@ -62,6 +63,7 @@ HandlerCommand classify(std::span<const uint8_t> cdb) noexcept {
     case kWriteSame16: return HandlerCommand::kWriteSame;
     case kSyncCache10:
     case kSyncCache16: return HandlerCommand::kSyncCache;
+    case kExtendedCopy: return (cdb[1] & 0x1f) == 0 ? HandlerCommand::kExtendedCopy : HandlerCommand::kPassOn;
   }
   return HandlerCommand::kPassOn;
 }
@@ -83,7 +85,7 @@ std::optional<Sense> sync_cache_out_of_range(std::span<const uint8_t> cdb, const
 }
 
 bool reads_data_out(std::span<const uint8_t> cdb) noexcept {
-  return !cdb.empty() && (cdb[0] == kModeSelect6 || cdb[0] == kModeSelect10);
+  return !cdb.empty() && (cdb[0] == kModeSelect6 || cdb[0] == kModeSelect10 || cdb[0] == kExtendedCopy);
 }
 
 ScsiAnswer answer_from_facts(std::span<const uint8_t> cdb, std::span<const uint8_t> data_out, const LunFacts& facts) {

@@ -20,6 +20,7 @@ enum class HandlerCommand : uint8_t {
   kVerify,           // verify.h, with reads on the paths
   kWriteSame,        // checked against the advertised limit, then tcmu-runner's
   kSyncCache,        // its range checked, then tcmu-runner's flush of every path
+  kExtendedCopy,     // its parameter list checked (extended_copy.h), then tcmu-runner's copy
 };
 
 HandlerCommand classify(std::span<const uint8_t> cdb) noexcept;
@@ -35,7 +36,8 @@ std::optional<Sense> write_same_beyond_limit(std::span<const uint8_t> cdb, const
 // range says, which covers any range. REQUIRES: classify(cdb) == kSyncCache.
 std::optional<Sense> sync_cache_out_of_range(std::span<const uint8_t> cdb, const LunFacts& facts) noexcept;
 
-// Whether the command carries parameter data the answer reads (MODE SELECT).
+// Whether the command carries parameter data the handler reads (MODE SELECT,
+// EXTENDED COPY).
 bool reads_data_out(std::span<const uint8_t> cdb) noexcept;
 
 // REQUIRES: classify(cdb) == kFromFacts. data_out: the Data-Out buffer of a

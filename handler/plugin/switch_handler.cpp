@@ -36,6 +36,7 @@
 #include "device_config.h"
 #include "device_object.h"
 #include "compare_and_write.h"
+#include "extended_copy.h"
 #include "lun_facts.h"
 #include "scsi_commands.h"
 #include "sync_call.h"
@@ -443,12 +444,20 @@ int check_condition(tcmulib_cmd* lib, const tcmu_switch::Sense& sense) {
   return TCMU_STS_PASSTHROUGH_ERR;  // libtcmu sends sense_buf as it is
 }
 
+// A copy of the Data-Out buffer, the iovecs left as they were: the runner
+// may still read them.
+std::vector<uint8_t> data_out_of(const tcmulib_cmd* lib) {
+  std::vector<uint8_t> data;
+  for (size_t i = 0; i < lib->iov_cnt; i++) {
+    const auto* base = static_cast<const uint8_t*>(lib->iovec[i].iov_base);
+    data.insert(data.end(), base, base + lib->iovec[i].iov_len);
+  }
+  return data;
+}
+
 int answer_from_facts(tcmu_device* dev, tcmulib_cmd* lib, std::span<const uint8_t> cdb) {
   std::vector<uint8_t> data_out;
-  if (tcmu_switch::reads_data_out(cdb)) {
-    data_out.resize(tcmu_iovec_length(lib->iovec, lib->iov_cnt));
-    tcmu_memcpy_from_iovec(data_out.data(), data_out.size(), lib->iovec, lib->iov_cnt);
-  }
+  if (tcmu_switch::reads_data_out(cdb)) data_out = data_out_of(lib);
   const tcmu_switch::ScsiAnswer answer =
       tcmu_switch::answer_from_facts(cdb, data_out, lun_facts(dev, *state_of(dev)));
   if (!answer.good()) return check_condition(lib, *answer.sense);
@@ -566,6 +575,11 @@ int answer_scsi(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) 
       case tcmu_switch::HandlerCommand::kVerify: return verify(dev, cmd, cdb);
       case tcmu_switch::HandlerCommand::kWriteSame:
         return refuse_or_pass_on(cmd, tcmu_switch::write_same_beyond_limit(cdb, lun_facts(dev, *state_of(dev))));
+      case tcmu_switch::HandlerCommand::kExtendedCopy: {
+        const std::vector<uint8_t> list = data_out_of(cmd->lib_cmd);
+        if (list.empty()) return TCMU_STS_OK;  // no descriptors: nothing to copy
+        return refuse_or_pass_on(cmd, tcmu_switch::check_extended_copy(cdb, list));
+      }
       case tcmu_switch::HandlerCommand::kSyncCache:
         return refuse_or_pass_on(cmd, tcmu_switch::sync_cache_out_of_range(cdb, lun_facts(dev, *state_of(dev))));
     }

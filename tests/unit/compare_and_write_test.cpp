@@ -51,7 +51,8 @@ TEST(CompareAndWrite, BeyondTheEndIsOutOfRange) {
 
 TEST(CompareAndWrite, DataOutMustBeVerifyPlusWrite) {
   EXPECT_TRUE(parse_compare_and_write(cdb(0, 2), 1024, facts()).sense);
-  EXPECT_FALSE(parse_compare_and_write(cdb(0, 0), 0, facts()).sense);  // zero blocks: nothing to check
+  EXPECT_FALSE(parse_compare_and_write(cdb(0, 0), 0, facts()).sense);  // zero blocks, no data: nothing to do
+  EXPECT_EQ(parse_compare_and_write(cdb(0, 0), 2 * 256 * 512, facts()).sense->field->byte, 13);  // 256 wrapped
 }
 
 TEST(CompareAndWrite, FirstDifferenceIsTheByteOffset) {
