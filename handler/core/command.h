@@ -28,6 +28,8 @@ struct Command {
   SwitchDevice* device = nullptr;
   RangeLock::Waiter range;  // owner: this command
   bool ordered = false;     // holds (or waits for) `range` in the device's RangeLock
+  bool is_hold = false;     // a RangeHold: no I/O, granted wakes its caller
+  std::atomic<bool> hold_granted{false};
   Deadline deadline;
   std::atomic<bool> timed_out{false};  // the deadline passed with work left: logged once, at the end
   uint64_t start_ms = 0;

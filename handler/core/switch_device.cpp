@@ -136,9 +136,31 @@ IoStatus SwitchDevice::read(void* user, const iovec* iov, size_t iov_cnt, uint64
 }
 
 IoStatus SwitchDevice::write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
-                             uint64_t len_bytes, bool fua, Deadline deadline, BufferKind buffer) noexcept {
+                             uint64_t len_bytes, bool fua, Deadline deadline, BufferKind buffer,
+                             const RangeHold* inside) noexcept {
   return submit_split(IoOp::kWrite, user, iov, iov_cnt, offset_bytes, len_bytes, fua ? RWF_DSYNC : 0, false,
-                      deadline, buffer);
+                      deadline, buffer, inside != nullptr);
+}
+
+bool SwitchDevice::hold_range(uint64_t offset_bytes, uint64_t len_bytes, RangeHold& hold) noexcept {
+  Command* cmd = begin_command(nullptr);
+  if (cmd == nullptr) return false;
+  cmd->is_hold = true;
+  cmd->hold_granted.store(false, std::memory_order_relaxed);
+  cmd->ordered = true;
+  if (!ranges_.acquire(cmd->range, offset_bytes, offset_bytes + len_bytes))
+    cmd->hold_granted.wait(false, std::memory_order_acquire);  // start_command() wakes it
+  hold.cmd = cmd;
+  return true;
+}
+
+void SwitchDevice::release_hold(RangeHold& hold) noexcept {
+  Command* cmd = hold.cmd;
+  hold.cmd = nullptr;
+  cmd->is_hold = false;
+  RangeLock::Waiter* granted = release_range(cmd);
+  commands_->release(cmd);
+  start_granted(granted);
 }
 
 IoStatus SwitchDevice::unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes, bool zeroes,
@@ -174,7 +196,7 @@ IoStatus SwitchDevice::flush(void* user) noexcept {
 
 IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
                                     uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline,
-                                    BufferKind buffer) noexcept {
+                                    BufferKind buffer, bool inside_hold) noexcept {
   const uint64_t size = size_bytes_.load(std::memory_order_acquire);
   if (offset_bytes > size || len_bytes > size - offset_bytes) return IoStatus::kRange;
   Command* cmd = begin_command(user);
@@ -192,7 +214,7 @@ IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_
   // Reads do not wait: SCSI orders no commands the initiator has in flight
   // together, and a read changes nothing a later command could lose. Only
   // what changes data is held back behind what overlaps it.
-  cmd->ordered = limits_.order_writes && op != IoOp::kRead && len_bytes > 0;
+  cmd->ordered = limits_.order_writes && op != IoOp::kRead && len_bytes > 0 && !inside_hold;
   if (cmd->ordered && !ranges_.acquire(cmd->range, offset_bytes, offset_bytes + len_bytes))
     return IoStatus::kOk;  // start_command() runs it once the range is free
   if (expired(cmd)) {      // the runner held it past its time: log it and fail it
@@ -209,8 +231,14 @@ IoStatus SwitchDevice::submit_split(IoOp op, void* user, const iovec* iov, size_
   return IoStatus::kOk;
 }
 
-// A command that waited for its range starts on the thread that freed it.
+// A command that waited for its range starts on the thread that freed it; a
+// RangeHold's caller wakes up.
 void SwitchDevice::start_command(Command* cmd) noexcept {
+  if (cmd->is_hold) {
+    cmd->hold_granted.store(true, std::memory_order_release);
+    cmd->hold_granted.notify_one();
+    return;
+  }
   const IoStatus s = expired(cmd) ? error_status(cmd->op) : send_window(cmd);
   if (s != IoStatus::kOk) {
     finish_command(cmd, s);

@@ -101,6 +101,11 @@ struct DeviceReport {
   uint64_t buffer_faults;         // pieces failed because the buffer was unusable (no path blamed)
 };
 
+// A byte range held against every write-class command (SwitchDevice::hold_range).
+struct RangeHold {
+  Command* cmd = nullptr;
+};
+
 class SwitchDevice final : private IoCompletion {
  public:
   using PathStateListener = std::function<void(uint32_t path_nr, PathState state)>;
@@ -123,14 +128,23 @@ class SwitchDevice final : private IoCompletion {
   // its range, read it then. `buffer` says where the data lives.
   IoStatus read(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
                 Deadline deadline = {}, BufferKind buffer = BufferKind::kCopied) noexcept;
+  // A write inside a RangeHold of the caller's does not wait for it.
   IoStatus write(void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes, uint64_t len_bytes,
-                 bool fua, Deadline deadline = {}, BufferKind buffer = BufferKind::kCopied) noexcept;
+                 bool fua, Deadline deadline = {}, BufferKind buffer = BufferKind::kCopied,
+                 const RangeHold* inside = nullptr) noexcept;
   IoStatus flush(void* user) noexcept;
   // An UNMAP deallocates where the paths can. With `zeroes` the range must
   // read back as zeroes afterwards (LBPRZ, WRITE SAME with UNMAP), and a path
   // that cannot deallocate writes them; without, it keeps its data.
   IoStatus unmap(void* user, uint64_t offset_bytes, uint64_t len_bytes, bool zeroes = true,
                  Deadline deadline = {}) noexcept;
+  // COMPARE AND WRITE's atomicity: takes [offset, offset + len) as a write
+  // would and keeps it until release_hold(), so no overlapping write or unmap
+  // runs between the caller's read and its write (given `inside`). Blocks the
+  // caller until every earlier overlapping one is done. False: no command
+  // free (BUSY). REQUIRES: len > 0; the caller is not an engine worker.
+  bool hold_range(uint64_t offset_bytes, uint64_t len_bytes, RangeHold& hold) noexcept;
+  void release_hold(RangeHold& hold) noexcept;
   // Every path leaves zeroes where it deallocates: what LBPRZ may claim.
   bool unmap_reads_zero() const;
 
@@ -160,7 +174,7 @@ class SwitchDevice final : private IoCompletion {
 
   IoStatus submit_split(IoOp op, void* user, const iovec* iov, size_t iov_cnt, uint64_t offset_bytes,
                         uint64_t len_bytes, int rw_flags, bool unmap_zeroes, Deadline deadline,
-                        BufferKind buffer) noexcept;
+                        BufferKind buffer, bool inside_hold = false) noexcept;
   IoStatus send_window(Command* cmd) noexcept;
   bool expired(Command* cmd) noexcept;
   void start_granted(RangeLock::Waiter* granted) noexcept;

@@ -49,11 +49,11 @@ CdbVerdict check_cdb(std::span<const uint8_t> cdb) noexcept {
   // VRPROTECT tables then allow only 000b; any other value is INVALID FIELD
   // IN CDB.
   const char* protect = protect_field(opcode);
-  if (protect != nullptr && (byte1 & kProtectMask) != 0) return {protect};
+  if (protect != nullptr && (byte1 & kProtectMask) != 0) return {protect, 1, 7};
   // The runner's Logical Block Provisioning VPD page leaves ANC_SUP at 0
   // (scsi.c:423-463), and SBC-3's WRITE SAME requires ANCHOR=1 to be refused
   // then, whatever the UNMAP bit says. The runner checks ANCHOR only on UNMAP.
-  if (is_write_same(opcode) && (byte1 & kAnchorBit) != 0) return {"ANCHOR"};
+  if (is_write_same(opcode) && (byte1 & kAnchorBit) != 0) return {"ANCHOR", 1, 4};
   return {};
 }
 

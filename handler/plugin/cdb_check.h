@@ -38,6 +38,10 @@ struct CdbVerdict {
   // The name of the field that makes the CDB invalid (a string literal, for
   // the log), or null when the runner may go on with the command.
   const char* invalid_field = nullptr;
+  // Where it is, for the sense data's field pointer: the byte, and the
+  // field's most significant bit.
+  uint8_t byte = 0;
+  uint8_t bit = 0;
 
   bool passes() const { return invalid_field == nullptr; }
 };

@@ -18,20 +18,29 @@
 
 #include "tcmu_api.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "cdb_check.h"
 #include "cfgstring.h"
 #include "deadline.h"
 #include "device_config.h"
 #include "device_object.h"
-#include "provisioning_pages.h"
+#include "compare_and_write.h"
+#include "extended_copy.h"
+#include "lun_facts.h"
+#include "scsi_commands.h"
+#include "sync_call.h"
+#include "verify.h"
 #include "switch_device.h"
 #include "zero_copy.h"
 
@@ -73,10 +82,16 @@ int to_tcmu_status(IoStatus status) {
   return TCMU_STS_HW_ERR;
 }
 
+using SyncIo = tcmu_switch::SyncCall<IoStatus>;
+
 class TcmuSink final : public tcmu_switch::CommandSink {
  public:
   explicit TcmuSink(tcmu_device* dev) : dev_(dev) {}
   void command_done(void* user, IoStatus status) noexcept override {
+    if (SyncIo* call = SyncIo::from_user(user)) {  // the plugin's own I/O (COMPARE AND WRITE)
+      call->complete(status);
+      return;
+    }
     tcmur_cmd_complete(dev_, user, to_tcmu_status(status));
   }
 
@@ -120,6 +135,13 @@ struct SwitchState {
   std::unique_ptr<std::atomic<uint64_t>[]> write_same_start_ms;
   std::unique_ptr<tcmu_switch::SwitchDevice> device;
   std::unique_ptr<tcmu_switch::control::DeviceObject> control;  // null without a system bus; goes before device
+  // What the handler's SCSI answers say that does not change (lun_facts()).
+  std::string unit_serial;
+  tcmu_switch::LunFacts fixed_facts;
+  // COMPARE AND WRITE's and VERIFY's data (Slots): commands come one at a
+  // time from the command thread.
+  std::unique_ptr<uint8_t, decltype(&std::free)> caw_buffer{nullptr, &std::free};
+  size_t caw_slot_bytes = 0;
 };
 
 SwitchState* state_of(tcmu_device* dev) { return static_cast<SwitchState*>(tcmur_dev_get_private(dev)); }
@@ -183,6 +205,9 @@ Status check_block_geometry(const DeviceConfig& config, uint32_t block_size) {
 // emulation, well inside the 30 s cmd_time_out, where 1 GiB was not. Linux
 // splits a discard into commands of this size.
 constexpr uint64_t kMaxUnmapBytes = uint64_t{64} << 20;
+// The UNMAP descriptors the runner takes in one command
+// (VPD_MAX_UNMAP_BLOCK_DESC_COUNT, tcmur_cmd_handler.c:547).
+constexpr uint32_t kMaxUnmapDescriptors = 4;
 
 // The device splits every UNMAP at region boundaries itself, so the runner
 // hands over each UNMAP descriptor and each WRITE SAME with UNMAP whole, in
@@ -202,6 +227,31 @@ void advertise_unmap(tcmu_device* dev, const DeviceConfig& config, uint32_t bloc
   const bool pow2 = (region_blocks & (region_blocks - 1)) == 0;
   tcmu_dev_set_unmap_gran_align(dev, pow2 ? region_blocks : 1);
   tcmu_dev_set_max_unmap_len(dev, static_cast<uint32_t>(kMaxUnmapBytes / block_size));
+}
+
+// What the handler's own SCSI answers say (scsi_commands.h) that stays fixed
+// while the LUN is open, and COMPARE AND WRITE's buffer for its limit.
+void learn_lun_facts(tcmu_device* dev, SwitchState& state, uint32_t block_size) {
+  char* wwn = tcmu_cfgfs_dev_get_wwn(dev);  // the runner's malloc'd copy; null if configfs has none
+  state.unit_serial = wwn != nullptr ? wwn : "";
+  std::free(wwn);
+  tcmu_switch::LunFacts& f = state.fixed_facts;
+  f.unit_serial = state.unit_serial;
+  f.block_bytes = block_size;
+  f.max_xfer_blocks = tcmu_dev_get_max_xfer_len(dev);
+  f.optimal_granularity_blocks = tcmu_dev_get_opt_unmap_gran(dev);
+  f.unmap_alignment_blocks = tcmu_dev_get_unmap_gran_align(dev);
+  f.max_unmap_blocks = tcmu_dev_get_max_unmap_len(dev);
+  f.max_unmap_descriptors = kMaxUnmapDescriptors;
+  f.max_write_same_blocks = kMaxUnmapBytes / block_size;  // as long as an UNMAP: the same zeroes to write
+  f.max_compare_and_write_blocks = tcmu_switch::compare_and_write_limit(f.max_xfer_blocks);
+  const int timeout_s = tcmu_cfgfs_dev_get_attr_int(dev, "cmd_time_out");
+  if (timeout_s >= 0) f.command_timeout_s = static_cast<uint32_t>(timeout_s);
+  // At least a block: VERIFY reads a slot at a time.
+  const size_t slot_blocks = std::max<size_t>(f.max_compare_and_write_blocks, 1);
+  state.caw_slot_bytes = (slot_blocks * block_size + 4095) / 4096 * 4096;
+  state.caw_buffer.reset(static_cast<uint8_t*>(std::aligned_alloc(4096, 3 * state.caw_slot_bytes)));
+  if (state.caw_buffer == nullptr) throw std::bad_alloc();
 }
 
 int switch_open(tcmu_device* dev, bool reopen) noexcept {
@@ -235,6 +285,7 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
                                                          &state->zero_copy);
     state->reporter.report(LogLevel::kInfo, state->zero_copy.describe());
     advertise_unmap(dev, config.value(), block_size);
+    learn_lun_facts(dev, *state, block_size);
     // Durability then comes from SYNCHRONIZE CACHE, which reaches every path.
     tcmu_dev_set_write_cache_enabled(dev, true);
     tcmur_dev_set_private(dev, state.release());
@@ -262,27 +313,12 @@ void switch_close(tcmu_device* dev) noexcept {
 // The runner tries handle_cmd first on every command and goes on with its own
 // handling on TCMU_STS_NOT_HANDLED (tcmur_cmd_handler.c:2289-2307, 2390); any
 // other status completes the command at once, which keeps this callout
-// synchronous (an async handle_cmd is broken in 1.5.4). It only refuses what
-// the runner's emulation would wrongly execute (cdb_check.h).
-// READ CAPACITY (16) and the Logical Block Provisioning VPD page, with LBPRZ
-// only when every path reads back zeroes after deallocating
-// (provisioning_pages.h); NOT_HANDLED for anything else. The runner has
-// reported any pending unit attention before it calls handle_cmd.
-int answer_provisioning(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
-  const bool lbprz = state_of(dev)->device->unmap_reads_zero();
-  tcmulib_cmd* lib = cmd->lib_cmd;
-  if (tcmu_switch::is_read_capacity_16(cdb)) {
-    auto data = tcmu_switch::read_capacity_16_data(tcmu_dev_get_num_lbas(dev), tcmu_dev_get_block_size(dev), lbprz);
-    tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, data.data(), data.size());  // up to the allocation length
-    return TCMU_STS_OK;
-  }
-  if (tcmu_switch::is_lbp_vpd_inquiry(cdb)) {
-    auto page = tcmu_switch::lbp_vpd_page(lbprz);
-    tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, page.data(), page.size());
-    return TCMU_STS_OK;
-  }
-  return TCMU_STS_NOT_HANDLED;
-}
+// synchronous (an async handle_cmd is broken in 1.5.4). It refuses what the
+// runner's emulation would wrongly execute (cdb_check.h) and answers the
+// commands of scsi_commands.h itself. The runner has reported any pending
+// unit attention before it calls handle_cmd.
+int answer_scsi(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb);
+int check_condition(tcmulib_cmd* lib, const tcmu_switch::Sense& sense);
 
 int switch_handle_cmd(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
   NoCancel no_cancel;  // the log may write()
@@ -291,11 +327,12 @@ int switch_handle_cmd(tcmu_device* dev, tcmur_cmd* cmd) noexcept {
   // commands whose length it could not tell (libtcmu.c:1139-1168).
   const int cdb_len = tcmu_cdb_get_length(cdb);
   const std::span<const uint8_t> cdb_bytes{cdb, cdb_len > 0 ? static_cast<size_t>(cdb_len) : 0};
-  if (const int sts = answer_provisioning(dev, cmd, cdb_bytes); sts != TCMU_STS_NOT_HANDLED) return sts;
   const tcmu_switch::CdbVerdict verdict = tcmu_switch::check_cdb(cdb_bytes);
-  if (verdict.passes()) return TCMU_STS_NOT_HANDLED;
-  tcmu_dev_dbg(dev, "opcode 0x%02x: %s is set: INVALID FIELD IN CDB\n", cdb[0], verdict.invalid_field);
-  return TCMU_STS_INVALID_CDB;
+  if (!verdict.passes()) {
+    tcmu_dev_dbg(dev, "opcode 0x%02x: %s is set: INVALID FIELD IN CDB\n", cdb[0], verdict.invalid_field);
+    return check_condition(cmd->lib_cmd, tcmu_switch::invalid_field_in_cdb(verdict.byte, verdict.bit));
+  }
+  return answer_scsi(dev, cmd, cdb_bytes);
 }
 
 // ---- the I/O callouts -------------------------------------------------------------
@@ -394,6 +431,171 @@ int switch_reconfig(tcmu_device* dev, tcmulib_cfg_info* cfg) noexcept {
     tcmu_dev_err(dev, "reconfig failed, nothing changed: %s\n", e.what());
     return -ENOMEM;
   }
+}
+
+// ---- the commands the handler answers itself ---------------------------------------------
+
+// LunFacts as of now: the size and the cache setting may change by reconfig
+// (the runner's main thread), the rest was learnt at open.
+tcmu_switch::LunFacts lun_facts(tcmu_device* dev, const SwitchState& state) {
+  tcmu_switch::LunFacts f = state.fixed_facts;
+  f.nr_blocks = tcmu_dev_get_num_lbas(dev);
+  f.write_cache = tcmu_dev_get_write_cache_enabled(dev);
+  f.lbprz = state.device->unmap_reads_zero();
+  return f;
+}
+
+int check_condition(tcmulib_cmd* lib, const tcmu_switch::Sense& sense) {
+  const auto bytes = tcmu_switch::fixed_sense(sense);
+  std::memset(lib->sense_buf, 0, sizeof(lib->sense_buf));
+  std::memcpy(lib->sense_buf, bytes.data(), bytes.size());
+  return TCMU_STS_PASSTHROUGH_ERR;  // libtcmu sends sense_buf as it is
+}
+
+// A copy of the Data-Out buffer, the iovecs left as they were: the runner
+// may still read them.
+std::vector<uint8_t> data_out_of(const tcmulib_cmd* lib) {
+  std::vector<uint8_t> data;
+  for (size_t i = 0; i < lib->iov_cnt; i++) {
+    const auto* base = static_cast<const uint8_t*>(lib->iovec[i].iov_base);
+    data.insert(data.end(), base, base + lib->iovec[i].iov_len);
+  }
+  return data;
+}
+
+int answer_from_facts(tcmu_device* dev, tcmulib_cmd* lib, std::span<const uint8_t> cdb) {
+  std::vector<uint8_t> data_out;
+  if (tcmu_switch::reads_data_out(cdb)) data_out = data_out_of(lib);
+  const tcmu_switch::ScsiAnswer answer =
+      tcmu_switch::answer_from_facts(cdb, data_out, lun_facts(dev, *state_of(dev)));
+  if (!answer.good()) return check_condition(lib, *answer.sense);
+  if (!answer.data.empty()) {
+    tcmu_iovec_zero(lib->iovec, lib->iov_cnt);  // no residual is reported: the rest reads as zeroes
+    tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, const_cast<uint8_t*>(answer.data.data()), answer.data.size());
+  }
+  return TCMU_STS_OK;
+}
+
+// One command of the plugin's own (COMPARE AND WRITE, VERIFY), sent to the
+// device and waited for.
+template <typename Send>
+IoStatus run_sync(Send send) {
+  SyncIo call;
+  const IoStatus queued = send(call.user());
+  return queued == IoStatus::kOk ? call.wait() : queued;
+}
+
+IoStatus read_sync(SwitchState& state, uint8_t* buf, uint64_t off, size_t len, tcmu_switch::Deadline deadline) {
+  const iovec iov{buf, len};
+  return run_sync([&](void* user) { return state.device->read(user, &iov, 1, off, len, deadline); });
+}
+
+// The plugin's buffer: three block-aligned slots of caw_slot_bytes, for the
+// data to compare, the data to write and what the paths hold.
+struct Slots {
+  uint8_t* expected;
+  uint8_t* write;
+  uint8_t* found;
+};
+Slots slots_of(SwitchState& state) {
+  uint8_t* base = state.caw_buffer.get();
+  return {base, base + state.caw_slot_bytes, base + 2 * state.caw_slot_bytes};
+}
+
+// Reads the range, compares it with the verify data and, if equal, writes
+// the write data, all while holding the range against every overlapping
+// write-class command (SwitchDevice::hold_range). The command thread waits
+// for both: handle_cmd cannot complete later.
+int compare_and_write(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
+  SwitchState& state = *state_of(dev);
+  tcmulib_cmd* lib = cmd->lib_cmd;
+  const tcmu_switch::LunFacts facts = lun_facts(dev, state);
+  const tcmu_switch::CompareAndWrite caw =
+      tcmu_switch::parse_compare_and_write(cdb, tcmu_iovec_length(lib->iovec, lib->iov_cnt), facts);
+  if (caw.sense) return check_condition(lib, *caw.sense);
+  if (caw.nr_blocks == 0) return TCMU_STS_OK;
+  const size_t len = size_t{caw.nr_blocks} * facts.block_bytes;
+  const uint64_t off = caw.lba * facts.block_bytes;
+  const Slots slot = slots_of(state);
+  tcmu_memcpy_from_iovec(slot.expected, len, lib->iovec, lib->iov_cnt);
+  tcmu_memcpy_from_iovec(slot.write, len, lib->iovec, lib->iov_cnt);  // the iovec moved on past the verify data
+  const tcmu_switch::Deadline deadline = deadline_for(dev, state, cmd, off);
+  tcmu_switch::RangeHold hold;
+  if (!state.device->hold_range(off, len, hold)) return TCMU_STS_NO_RESOURCE;
+  IoStatus s = read_sync(state, slot.found, off, len, deadline);
+  std::optional<uint32_t> differs;
+  if (s == IoStatus::kOk) differs = tcmu_switch::first_difference({slot.expected, len}, {slot.found, len});
+  if (s == IoStatus::kOk && !differs) {
+    const iovec write_iov{slot.write, len};
+    s = run_sync([&](void* user) {
+      return state.device->write(user, &write_iov, 1, off, len, caw.fua, deadline,
+                                 tcmu_switch::BufferKind::kCopied, &hold);
+    });
+  }
+  state.device->release_hold(hold);
+  if (s != IoStatus::kOk) return to_tcmu_status(s);
+  if (differs) return check_condition(lib, tcmu_switch::miscompare(*differs));
+  return TCMU_STS_OK;
+}
+
+// Reads the range a slot at a time and compares each piece with the Data-Out
+// blocks (BYTCHK 01b) or with the one Data-Out block (11b).
+int verify(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
+  SwitchState& state = *state_of(dev);
+  tcmulib_cmd* lib = cmd->lib_cmd;
+  const tcmu_switch::LunFacts facts = lun_facts(dev, state);
+  const tcmu_switch::Verify v = tcmu_switch::parse_verify(cdb, tcmu_iovec_length(lib->iovec, lib->iov_cnt), facts);
+  if (v.sense) return check_condition(lib, *v.sense);
+  if (v.nr_blocks == 0 || v.bytchk == tcmu_switch::ByteCheck::kNone) return TCMU_STS_OK;
+  const Slots slot = slots_of(state);
+  const size_t block = facts.block_bytes;
+  const bool one_block = v.bytchk == tcmu_switch::ByteCheck::kOneBlock;
+  if (one_block) tcmu_memcpy_from_iovec(slot.expected, block, lib->iovec, lib->iov_cnt);
+  const uint64_t start = v.lba * block, end = start + uint64_t{v.nr_blocks} * block;
+  const tcmu_switch::Deadline deadline = deadline_for(dev, state, cmd, start);
+  const size_t chunk = state.caw_slot_bytes / block * block;
+  for (uint64_t off = start; off < end; off += chunk) {
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(chunk, end - off));
+    if (const IoStatus s = read_sync(state, slot.found, off, len, deadline); s != IoStatus::kOk)
+      return to_tcmu_status(s);
+    std::optional<uint32_t> differs;
+    if (one_block) {
+      differs = tcmu_switch::first_difference_repeated({slot.expected, block}, {slot.found, len});
+    } else {
+      tcmu_memcpy_from_iovec(slot.expected, len, lib->iovec, lib->iov_cnt);  // the next Data-Out blocks
+      differs = tcmu_switch::first_difference({slot.expected, len}, {slot.found, len});
+    }
+    if (differs) return check_condition(lib, tcmu_switch::miscompare(static_cast<uint32_t>(off - start) + *differs));
+  }
+  return TCMU_STS_OK;
+}
+
+// A CHECK CONDITION when `sense` is set, else on to tcmu-runner.
+int refuse_or_pass_on(tcmur_cmd* cmd, const std::optional<tcmu_switch::Sense>& sense) {
+  return sense ? check_condition(cmd->lib_cmd, *sense) : TCMU_STS_NOT_HANDLED;
+}
+
+int answer_scsi(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
+  try {
+    switch (tcmu_switch::classify(cdb)) {
+      case tcmu_switch::HandlerCommand::kPassOn: return TCMU_STS_NOT_HANDLED;
+      case tcmu_switch::HandlerCommand::kFromFacts: return answer_from_facts(dev, cmd->lib_cmd, cdb);
+      case tcmu_switch::HandlerCommand::kCompareAndWrite: return compare_and_write(dev, cmd, cdb);
+      case tcmu_switch::HandlerCommand::kVerify: return verify(dev, cmd, cdb);
+      case tcmu_switch::HandlerCommand::kWriteSame:
+        return refuse_or_pass_on(cmd, tcmu_switch::write_same_beyond_limit(cdb, lun_facts(dev, *state_of(dev))));
+      case tcmu_switch::HandlerCommand::kExtendedCopy: {
+        const std::vector<uint8_t> list = data_out_of(cmd->lib_cmd);
+        if (list.empty()) return TCMU_STS_OK;  // no descriptors: nothing to copy
+        return refuse_or_pass_on(cmd, tcmu_switch::check_extended_copy(cdb, list));
+      }
+      case tcmu_switch::HandlerCommand::kSyncCache:
+        return refuse_or_pass_on(cmd, tcmu_switch::sync_cache_out_of_range(cdb, lun_facts(dev, *state_of(dev))));
+    }
+  } catch (const std::bad_alloc&) {
+    return TCMU_STS_NO_RESOURCE;
+  }
+  return TCMU_STS_NOT_HANDLED;
 }
 
 // ---- the handler table ----------------------------------------------------------------

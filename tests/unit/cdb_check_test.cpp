@@ -82,5 +82,15 @@ TEST(CdbCheckTest, OtherOpcodesPassWhateverByte1Holds) {
     EXPECT_EQ(verdict_of(opcode, 0xff), "pass") << "opcode 0x" << std::hex << int{opcode};
 }
 
+// The field pointer the sense data carries: byte 1 and the field's top bit.
+TEST(CdbCheckTest, VerdictPointsAtTheField) {
+  const CdbVerdict protect = check_cdb(cdb_of(kWrite16, 0x20));
+  EXPECT_EQ(protect.byte, 1);
+  EXPECT_EQ(protect.bit, 7);
+  const CdbVerdict anchor = check_cdb(cdb_of(kWriteSame16, 0x10));
+  EXPECT_EQ(anchor.byte, 1);
+  EXPECT_EQ(anchor.bit, 4);
+}
+
 }  // namespace
 }  // namespace tcmu_switch

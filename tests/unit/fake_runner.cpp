@@ -91,15 +91,41 @@ HOST_EXPORT void tcmu_dev_set_write_cache_enabled(tcmu_device* dev, bool enabled
 HOST_EXPORT int tcmu_cfgfs_dev_get_attr_int(tcmu_device* dev, const char* name) {
   return std::string(name) == "cmd_time_out" ? dev->cmd_time_out : -ENOENT;
 }
-// As libtcmu (api.c): copies up to the iovecs' length; returns the bytes copied.
-HOST_EXPORT size_t tcmu_memcpy_into_iovec(iovec* iov, size_t iov_cnt, void* src, size_t len) {
+HOST_EXPORT bool tcmu_dev_get_write_cache_enabled(tcmu_device* dev) { return dev->write_cache; }
+HOST_EXPORT uint32_t tcmu_dev_get_max_unmap_len(tcmu_device* dev) { return dev->max_unmap_len; }
+HOST_EXPORT uint32_t tcmu_dev_get_opt_unmap_gran(tcmu_device* dev) { return dev->opt_unmap_gran; }
+HOST_EXPORT uint32_t tcmu_dev_get_unmap_gran_align(tcmu_device* dev) { return dev->unmap_gran_align; }
+HOST_EXPORT char* tcmu_cfgfs_dev_get_wwn(tcmu_device* dev) { return strdup(dev->wwn.c_str()); }
+
+// As libtcmu (api.c:260-315): copies up to the iovecs' length, moving each
+// iovec past what it copied; returns the bytes copied.
+template <typename Copy>
+size_t walk_iovec(iovec* iov, size_t iov_cnt, size_t len, Copy copy) {
   size_t copied = 0;
   for (size_t i = 0; i < iov_cnt && copied < len; i++) {
     const size_t n = std::min(iov[i].iov_len, len - copied);
-    std::memcpy(iov[i].iov_base, static_cast<char*>(src) + copied, n);
+    copy(static_cast<char*>(iov[i].iov_base), copied, n);
+    iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + n;
+    iov[i].iov_len -= n;
     copied += n;
   }
   return copied;
+}
+HOST_EXPORT size_t tcmu_memcpy_into_iovec(iovec* iov, size_t iov_cnt, void* src, size_t len) {
+  return walk_iovec(iov, iov_cnt, len,
+                    [&](char* base, size_t at, size_t n) { std::memcpy(base, static_cast<char*>(src) + at, n); });
+}
+HOST_EXPORT size_t tcmu_memcpy_from_iovec(void* dest, size_t len, iovec* iov, size_t iov_cnt) {
+  return walk_iovec(iov, iov_cnt, len,
+                    [&](char* base, size_t at, size_t n) { std::memcpy(static_cast<char*>(dest) + at, base, n); });
+}
+HOST_EXPORT size_t tcmu_iovec_length(iovec* iov, size_t iov_cnt) {
+  size_t len = 0;
+  for (size_t i = 0; i < iov_cnt; i++) len += iov[i].iov_len;
+  return len;
+}
+HOST_EXPORT void tcmu_iovec_zero(iovec* iov, size_t iov_cnt) {
+  for (size_t i = 0; i < iov_cnt; i++) std::memset(iov[i].iov_base, 0, iov[i].iov_len);
 }
 // As libtcmu (api.c): the LBA of a 10- or 16-byte CDB, big-endian.
 HOST_EXPORT uint64_t tcmu_cdb_get_lba(uint8_t* cdb) {

@@ -38,6 +38,7 @@ struct tcmu_device {
   uint32_t max_unmap_len = 0;
   int cmd_time_out = 30;  // configfs attrib/cmd_time_out, seconds
   bool write_cache = false;
+  std::string wwn = "6b5e3f1a-0c2d-4e5f-8a9b-0123456789ab";  // configfs wwn/vpd_unit_serial
   void* handler_private = nullptr;
   // The start of the UIO map: a stock kernel's mailbox carries no zero-copy
   // flag, so zeroes are what the plugin would read there.

@@ -216,6 +216,7 @@ class PluginHostTest : public ::testing::Test {
   fs::path dir_;
   tcmu_device dev_;
   bool opened_ = false;
+  unsigned char last_sense_[18] = {};
 };
 
 void* PluginHostTest::dl_ = nullptr;
@@ -348,7 +349,10 @@ TEST_F(PluginHostTest, HandleCmdRefusesAnchoredWriteSameAndLeavesReadsAndWritesT
   open_device(make_config("a", kModThree));
   HostCommand anchored(WRITE_SAME_16, nullptr, {});
   anchored.cdb[1] = 0x18;  // ANCHOR and UNMAP: the LBP VPD page has ANC_SUP=0
-  EXPECT_EQ(handler_->handle_cmd(&dev_, &anchored.cmd), TCMU_STS_INVALID_CDB);
+  EXPECT_EQ(handler_->handle_cmd(&dev_, &anchored.cmd), TCMU_STS_PASSTHROUGH_ERR);  // CHECK CONDITION
+  EXPECT_EQ(anchored.lib.sense_buf[12], 0x24);                                  // INVALID FIELD IN CDB
+  EXPECT_EQ(anchored.lib.sense_buf[15], 0xc0 | 0x08 | 4);                       // at byte 1, bit 4
+  EXPECT_EQ(anchored.lib.sense_buf[17], 1);
   EXPECT_TRUE(fake_runner::log_has("ANCHOR")) << fake_runner::log_text();
   for (const int opcode : {READ_16, WRITE_16}) {
     HostCommand plain(static_cast<uint8_t>(opcode), nullptr, {});
@@ -359,28 +363,140 @@ TEST_F(PluginHostTest, HandleCmdRefusesAnchoredWriteSameAndLeavesReadsAndWritesT
 }
 
 // Path files deallocate to zeroes (holes), so LBPRZ is claimed, in both
-// places an initiator reads it, each cut to the allocation length.
+// places an initiator reads it, each cut to the allocation length with the
+// rest of the buffer zeroed (no residual reaches the initiator).
 TEST_F(PluginHostTest, HandleCmdAnswersLbprzAsThePathsMakeIt) {
   open_device(make_config("a", kModThree));
   EXPECT_TRUE(fake_runner::log_has("LBPRZ: every path deallocates to zeroes")) << fake_runner::log_text();
   unsigned char cap[32] = {};
   HostCommand rc16(SERVICE_ACTION_IN_16, cap, {sizeof(cap)});
   rc16.cdb[1] = READ_CAPACITY_16;
+  rc16.cdb[13] = sizeof(cap);
   EXPECT_EQ(handler_->handle_cmd(&dev_, &rc16.cmd), TCMU_STS_OK);
   EXPECT_EQ(cap[7], static_cast<unsigned char>(dev_.num_lbas - 1));
   EXPECT_EQ(cap[14], 0xc0);  // LBPME | LBPRZ
-  unsigned char page[6] = {};
+  unsigned char page[16];
+  std::memset(page, 0xee, sizeof(page));  // stale ring bytes
   constexpr uint8_t kInquiry = 0x12;
   HostCommand vpd(kInquiry, page, {sizeof(page)});
   vpd.cdb[1] = 0x01;  // EVPD
   vpd.cdb[2] = 0xb2;
+  vpd.cdb[4] = sizeof(page);
   EXPECT_EQ(handler_->handle_cmd(&dev_, &vpd.cmd), TCMU_STS_OK);
   EXPECT_EQ(page[1], 0xb2);
   EXPECT_EQ(page[5], 0xe4);  // LBPU | LBPWS | LBPWS10 | LBPRZ 001b
-  HostCommand block_limits(kInquiry, page, {sizeof(page)});
-  block_limits.cdb[1] = 0x01;
-  block_limits.cdb[2] = 0xb0;
-  EXPECT_EQ(handler_->handle_cmd(&dev_, &block_limits.cmd), TCMU_STS_NOT_HANDLED);  // the runner's
+  for (size_t i = 8; i < sizeof(page); i++) EXPECT_EQ(page[i], 0) << i;
+  expect_each_completed_once();
+}
+
+// Block Limits carry the plugin's own limits, and MODE SENSE says DPOFUA.
+TEST_F(PluginHostTest, HandleCmdAnswersBlockLimitsAndModeSense) {
+  open_device(make_config("a", kModThree));
+  unsigned char page[64] = {};
+  HostCommand limits(0x12, page, {sizeof(page)});
+  limits.cdb[1] = 0x01;
+  limits.cdb[2] = 0xb0;
+  limits.cdb[4] = sizeof(page);
+  ASSERT_EQ(handler_->handle_cmd(&dev_, &limits.cmd), TCMU_STS_OK);
+  EXPECT_EQ(page[5], 255);                    // COMPARE AND WRITE: min(255, 1024 / 2)
+  EXPECT_EQ(page[6] << 8 | page[7], 128);     // the region, in blocks
+  EXPECT_EQ(page[10] << 8 | page[11], 1024);  // max_xfer_len
+  unsigned char mode[64] = {};
+  HostCommand sense(0x1a, mode, {sizeof(mode)});
+  sense.cdb[2] = 0x08;
+  sense.cdb[4] = sizeof(mode);
+  ASSERT_EQ(handler_->handle_cmd(&dev_, &sense.cmd), TCMU_STS_OK);
+  EXPECT_EQ(mode[2], 0x10);  // DPOFUA
+  EXPECT_EQ(mode[4 + 8], 0x08);  // caching page after the block descriptor
+}
+
+// COMPARE AND WRITE of several blocks across a region boundary: written
+// when the verify data matches, MISCOMPARE with the first differing byte's
+// offset in INFORMATION when not, the paths unchanged then.
+TEST_F(PluginHostTest, CompareAndWriteWritesOnMatchAndReportsTheFirstMiscompare) {
+  open_device(make_config("a", kModThree));
+  constexpr size_t kBlocks = 16;
+  constexpr size_t kLen = kBlocks * 512;
+  const uint64_t off = kRegionBytes - kLen / 2;  // straddles regions 0 and 1
+  AlignedBuffer old_data(kLen);
+  fill(old_data, 5);
+  ASSERT_EQ(write(off, old_data, {kLen}), TCMU_STS_OK);
+  AlignedBuffer out(2 * kLen);
+  std::memcpy(out.bytes(), old_data.bytes(), kLen);
+  for (size_t i = 0; i < kLen; i++) out.bytes()[kLen + i] = static_cast<unsigned char>(i * 7 + 3);
+  auto caw = [&](AlignedBuffer& data) {
+    constexpr uint8_t kCompareAndWrite = 0x89;
+    HostCommand c(kCompareAndWrite, data.bytes(), {kLen, kLen});  // verify, then write data
+    const uint64_t lba = off / 512;
+    for (int i = 0; i < 8; i++) c.cdb[2 + i] = static_cast<uint8_t>(lba >> (56 - 8 * i));
+    c.cdb[13] = kBlocks;
+    const int rc = handler_->handle_cmd(&dev_, &c.cmd);
+    std::memcpy(last_sense_, c.lib.sense_buf, sizeof(last_sense_));
+    return rc;
+  };
+  ASSERT_EQ(caw(out), TCMU_STS_OK);
+  AlignedBuffer back(kLen);
+  ASSERT_EQ(read(off, back, {kLen}), TCMU_STS_OK);
+  EXPECT_EQ(std::memcmp(back.bytes(), out.bytes() + kLen, kLen), 0);
+  // Again with the old verify data: the blocks now hold the write data.
+  const size_t first_diff = [&] {
+    for (size_t i = 0; i < kLen; i++)
+      if (out.bytes()[i] != out.bytes()[kLen + i]) return i;
+    return kLen;
+  }();
+  ASSERT_LT(first_diff, kLen);
+  AlignedBuffer again(2 * kLen);
+  std::memcpy(again.bytes(), old_data.bytes(), kLen);
+  std::memset(again.bytes() + kLen, 0x77, kLen);
+  EXPECT_EQ(caw(again), TCMU_STS_PASSTHROUGH_ERR);
+  EXPECT_EQ(last_sense_[2] & 0x0f, 0x0e);  // MISCOMPARE
+  EXPECT_EQ(last_sense_[12], 0x1d);
+  EXPECT_EQ(last_sense_[0] & 0x80, 0x80);  // INFORMATION valid
+  const uint32_t info = last_sense_[3] << 24 | last_sense_[4] << 16 | last_sense_[5] << 8 | last_sense_[6];
+  EXPECT_EQ(info, first_diff);
+  ASSERT_EQ(read(off, back, {kLen}), TCMU_STS_OK);
+  EXPECT_EQ(std::memcmp(back.bytes(), out.bytes() + kLen, kLen), 0);  // unchanged
+  expect_each_completed_once();  // its own read and write never reached tcmur_cmd_complete
+}
+
+// VERIFY with BYTCHK 01b and 11b over more than one slot of the plugin's
+// buffer and across regions: GOOD on equal data, MISCOMPARE at the first
+// differing byte of the range otherwise.
+TEST_F(PluginHostTest, VerifyComparesTheMediumWithDataOut) {
+  open_device(make_config("a", kModThree));
+  constexpr size_t kBlocks = 600;  // > 255 blocks: three slots of the plugin's buffer
+  constexpr size_t kLen = kBlocks * 512;
+  AlignedBuffer data(kLen);
+  fill(data, 11);
+  ASSERT_EQ(write(0, data, {kLen}), TCMU_STS_OK);
+  auto verify = [&](unsigned char* out, size_t out_len, uint8_t bytchk, uint32_t blocks) {
+    constexpr uint8_t kVerify16 = 0x8f;
+    HostCommand c(kVerify16, out, {out_len});
+    c.cdb[1] = static_cast<uint8_t>(bytchk << 1);
+    for (int i = 0; i < 4; i++) c.cdb[10 + i] = static_cast<uint8_t>(blocks >> (24 - 8 * i));
+    const int rc = handler_->handle_cmd(&dev_, &c.cmd);
+    std::memcpy(last_sense_, c.lib.sense_buf, sizeof(last_sense_));
+    return rc;
+  };
+  auto info = [&] { return last_sense_[3] << 24 | last_sense_[4] << 16 | last_sense_[5] << 8 | last_sense_[6]; };
+  AlignedBuffer same(kLen);
+  std::memcpy(same.bytes(), data.bytes(), kLen);
+  EXPECT_EQ(verify(same.bytes(), kLen, 1, kBlocks), TCMU_STS_OK);
+  same.bytes()[kLen - 3] ^= 1;  // in the last slot
+  EXPECT_EQ(verify(same.bytes(), kLen, 1, kBlocks), TCMU_STS_PASSTHROUGH_ERR);
+  EXPECT_EQ(last_sense_[2], 0x0e);
+  EXPECT_EQ(info(), static_cast<int>(kLen - 3));
+  // 11b: one block against every block of the range.
+  AlignedBuffer pattern(kLen);
+  std::memset(pattern.bytes(), 0x5c, kLen);
+  ASSERT_EQ(write(0, pattern, {kLen}), TCMU_STS_OK);
+  EXPECT_EQ(verify(pattern.bytes(), 512, 3, kBlocks), TCMU_STS_OK);
+  pattern.bytes()[300 * 512 + 9] = 0;
+  ASSERT_EQ(write(0, pattern, {kLen}), TCMU_STS_OK);
+  std::memset(pattern.bytes(), 0x5c, 512);
+  EXPECT_EQ(verify(pattern.bytes(), 512, 3, kBlocks), TCMU_STS_PASSTHROUGH_ERR);
+  EXPECT_EQ(info(), 300 * 512 + 9);
+  EXPECT_EQ(verify(nullptr, 0, 0, kBlocks), TCMU_STS_OK);  // 00b: the range only
   expect_each_completed_once();
 }
 

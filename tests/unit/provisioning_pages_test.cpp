@@ -3,22 +3,10 @@
 
 #include <gtest/gtest.h>
 
-#include <vector>
+#include <algorithm>
 
 namespace tcmu_switch {
 namespace {
-
-TEST(ProvisioningPages, RecognisesOnlyTheTwoCommands) {
-  const std::vector<uint8_t> rc16 = {0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0};
-  EXPECT_TRUE(is_read_capacity_16(rc16));
-  std::vector<uint8_t> other_sa = rc16;
-  other_sa[1] = 0x12;  // GET LBA STATUS
-  EXPECT_FALSE(is_read_capacity_16(other_sa));
-  EXPECT_FALSE(is_read_capacity_16({rc16.data(), 10}));
-  EXPECT_TRUE(is_lbp_vpd_inquiry(std::vector<uint8_t>{0x12, 0x01, 0xb2, 0, 64, 0}));
-  EXPECT_FALSE(is_lbp_vpd_inquiry(std::vector<uint8_t>{0x12, 0x01, 0xb0, 0, 64, 0}));  // Block Limits
-  EXPECT_FALSE(is_lbp_vpd_inquiry(std::vector<uint8_t>{0x12, 0x00, 0xb2, 0, 64, 0}));  // standard INQUIRY
-}
 
 TEST(ProvisioningPages, ReadCapacityCarriesLbprzOnlyWhenTrue) {
   const auto with = read_capacity_16_data(2097152, 512, true);

@@ -487,6 +487,33 @@ TEST_P(SwitchDeviceTest, OverlappingWritesLandInArrivalOrder) {
   EXPECT_EQ(std::memcmp(file_bytes(0, 0, 4096).data(), big.bytes(), 4096), 0);
 }
 
+// COMPARE AND WRITE's hold: taken after the overlapping write in flight is
+// done (that write's data is what the holder reads), and an overlapping write
+// sent meanwhile waits until the hold is let go, while the holder's own write
+// inside it goes through at once.
+TEST_P(SwitchDeviceTest, ARangeHoldKeepsOverlappingWritesOutUntilReleased) {
+  open_device(make_config(Mode::kPlacement, 3), kRegionBytes);
+  const uint64_t len = 16 * kRegionBytes;
+  AlignedBuffer before(len), racer(4096), own(4096);
+  fill_pattern(before.bytes(), len, 4);
+  std::memset(racer.data, 0x22, 4096);
+  std::memset(own.data, 0x33, 4096);
+  iovec iov_before{before.data, len}, iov_racer{racer.data, 4096}, iov_own{own.data, 4096};
+  ASSERT_EQ(device_->write(&before, &iov_before, 1, 0, len, false), IoStatus::kOk);
+  RangeHold hold;
+  ASSERT_TRUE(device_->hold_range(len - 4096, 4096, hold));
+  EXPECT_EQ(sink_.wait(&before), IoStatus::kOk);  // done before the hold was granted
+  ASSERT_EQ(device_->write(&own, &iov_own, 1, len - 4096, 4096, false, {}, BufferKind::kCopied, &hold), IoStatus::kOk);
+  EXPECT_EQ(sink_.wait(&own), IoStatus::kOk);
+  ASSERT_EQ(device_->write(&racer, &iov_racer, 1, len - 4096, 4096, false), IoStatus::kOk);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // time enough to land, were it let through
+  const int owner = static_cast<int>(((len - 4096) / kRegionBytes) % 3);
+  EXPECT_EQ(file_bytes(owner, len - 4096, 1)[0], 0x33) << "the racing write ran inside the hold";
+  device_->release_hold(hold);
+  EXPECT_EQ(sink_.wait(&racer), IoStatus::kOk);
+  EXPECT_EQ(file_bytes(owner, len - 4096, 1)[0], 0x22);
+}
+
 // Held by the runner past its deadline: nothing of it reaches a path, it
 // fails, and the log names its range and how long it ran.
 TEST_P(SwitchDeviceTest, ACommandPastItsDeadlineIssuesNothing) {

@@ -32,7 +32,7 @@ mkdir -p "$WORK/log" "$VMTEST_RESULTS"
 nr_failed=0
 runner_pid=
 
-for part in report lio runner io switch iscsi dm; do
+for part in report lio runner io switch iscsi dm scsi; do
   # shellcheck source=/dev/null
   . "$here_lib/lib/$part.sh"
 done

@@ -2,7 +2,11 @@
 # placement: a 3-path user:switch LUN in placement mode over three brd RAM
 # disks, through tcm_loop. fio fills and verifies it, random writes follow,
 # then each RAM disk is read directly: every region's data must be on the path
-# the table names (placement.py is the oracle) and nowhere else.
+# the table names (placement.py is the oracle) and nowhere else. Then the
+# SCSI the handler answers itself (lib/scsi.sh): a FUA write from the
+# initiator reaches a path as a FUA write and a plain one does not (on a
+# one-path LUN of its own), and a second initiator's WRITE racing COMPARE AND
+# WRITE on one block loses nothing.
 . "$(dirname "$0")/lib.sh"
 
 region_sectors=128          # 64 KiB
@@ -22,6 +26,11 @@ check "fio sequential fill + verify" fio_fill fill "$dev"
 check "fio random write + verify" fio_verify random "$dev" 4
 check "every region on the path the table names" \
   placement_check "$dev" "$region_sectors" "$regions" "${paths[@]}"
+
+fua_check
+second=$(loop_lun "$bs" "second:$bs")
+caw_race "$dev" "$second" 12
+remove_loop_lun "$bs" "second:$bs"
 
 remove_loop_lun "$bs"
 remove_backstore "$bs"

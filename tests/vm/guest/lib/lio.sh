@@ -74,13 +74,14 @@ wwn_for() { echo "naa.5001405$(printf %s "$1" | md5sum | cut -c1-9)"; }
 
 scsi_disk_of() { ls "/sys/bus/scsi/devices/$1/block/" 2> /dev/null; }
 
-# loop_lun BACKSTORE_DIR: LUN 0 of a tcm_loop target in front of it; prints
-# the /dev/sdX the guest's SCSI stack made for it.
+# loop_lun BACKSTORE_DIR [NAME]: LUN 0 of a tcm_loop target in front of it;
+# prints the /dev/sdX the guest's SCSI stack made for it. A second NAME gives
+# the same backstore a second target: another initiator (I_T nexus).
 loop_lun() {
   local bs=$1 tpg addr
-  tpg=$TARGET/loopback/$(wwn_for "$bs")/tpgt_1
+  tpg=$TARGET/loopback/$(wwn_for "${2:-$bs}")/tpgt_1
   mkdir -p "$tpg/lun/lun_0"
-  echo -n "$(wwn_for "initiator:$bs")" > "$tpg/nexus"
+  echo -n "$(wwn_for "initiator:${2:-$bs}")" > "$tpg/nexus"
   ln -s "$bs" "$tpg/lun/lun_0/$(basename "$bs")"
   addr=$(cat "$tpg/address"):0
   wait_for "the SCSI disk at $addr" 30 scsi_disk_of "$addr" > /dev/null ||
@@ -88,9 +89,10 @@ loop_lun() {
   echo "/dev/$(scsi_disk_of "$addr")"
 }
 
+# remove_loop_lun BACKSTORE_DIR [NAME]
 remove_loop_lun() {
   local tpg
-  tpg=$TARGET/loopback/$(wwn_for "$1")/tpgt_1
+  tpg=$TARGET/loopback/$(wwn_for "${2:-$1}")/tpgt_1
   rm "$tpg/lun/lun_0/$(basename "$1")"
   rmdir "$tpg/lun/lun_0" "$tpg" "$(dirname "$tpg")"
 }

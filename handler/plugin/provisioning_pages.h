@@ -4,20 +4,14 @@
 // (scsi.c:450): every UNMAP would then have to leave zeroes, and a path that
 // cannot deallocate (a RAM disk, a disk without WRITE ZEROES) would have to
 // write them, for as long as the range takes, where the initiator expects a
-// cheap hint. The plugin answers these two commands from here, with LBPRZ
-// only when every path really reads back zeroes after deallocating.
+// cheap hint. The plugin answers these two from here, with LBPRZ only when
+// every path really reads back zeroes after deallocating.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <span>
 
 namespace tcmu_switch {
-
-// READ CAPACITY (16) (SERVICE ACTION IN (16), service action 10h).
-bool is_read_capacity_16(std::span<const uint8_t> cdb) noexcept;
-// INQUIRY for the Logical Block Provisioning VPD page (B2h).
-bool is_lbp_vpd_inquiry(std::span<const uint8_t> cdb) noexcept;
 
 // READ CAPACITY (16) parameter data (SBC-4 5.20.2): the last LBA, the block
 // length, LBPME set (the LUN takes UNMAP), LBPRZ as given.
