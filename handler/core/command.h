@@ -14,6 +14,7 @@
 #include "io_split.h"
 #include "range_lock.h"
 #include "switch_device.h"
+#include "table_slot.h"
 
 namespace tcmu_switch {
 
@@ -46,6 +47,9 @@ struct Command {
   uint64_t next_offset = 0;
   uint64_t remaining = 0;
   IovecCursor data{nullptr, 0};
+  // The generation the first window routed in, while more windows follow:
+  // every window of a command routes in one generation.
+  TableSlot::Pin table;
 };
 
 }  // namespace tcmu_switch

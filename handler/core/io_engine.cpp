@@ -32,10 +32,19 @@ Result<std::unique_ptr<IoEngine>> IoEngine::create(EngineKind kind, uint32_t nr_
   const EngineKind first = kind == EngineKind::kAuto ? EngineKind::kIoUring : kind;
   auto workers = create_workers(first, nr_workers, paths, queue_capacity, completion, reporter);
   EngineKind chosen = first;
-  if (!workers.ok() && kind == EngineKind::kAuto) {
-    reporter.report(LogLevel::kWarning, workers.status().message() + "; using the sync engine");
-    chosen = EngineKind::kSync;
-    workers = create_workers(chosen, nr_workers, paths, queue_capacity, completion, reporter);
+  if (kind == EngineKind::kAuto) {
+    // The admin asked us to choose: say what we chose, and why when it is the fallback.
+    if (workers.ok()) {
+      reporter.report(LogLevel::kInfo, "engine = auto: io_uring");
+    } else {
+      reporter.report(LogLevel::kWarning, "engine = auto: " + workers.status().message() + "; using sync");
+      chosen = EngineKind::kSync;
+      workers = create_workers(chosen, nr_workers, paths, queue_capacity, completion, reporter);
+    }
+  } else if (!workers.ok() && kind == EngineKind::kIoUring) {
+    // The engine asked for is the engine used, or the device does not open.
+    return Status::error("engine = io_uring, but " + workers.status().message() +
+                         " (the kernel or a sandbox refuses io_uring); engine = auto would fall back to sync");
   }
   if (!workers.ok()) return workers.status();
   std::unique_ptr<IoEngine> engine(new IoEngine(chosen));

@@ -34,8 +34,8 @@ inline constexpr size_t kMaxQueueCapacity = 65536;
 
 class IoEngine {
  public:
-  // kAuto picks io_uring and falls back to the synchronous engine (logged);
-  // a forced kind that cannot start is an error. queue_capacity bounds the
+  // kAuto picks io_uring and falls back to the synchronous engine, and logs
+  // the choice; a forced kind that cannot start is an error naming it. queue_capacity bounds the
   // requests in flight at once (the piece pool's size, <= kMaxQueueCapacity).
   static Result<std::unique_ptr<IoEngine>> create(EngineKind kind, uint32_t nr_workers,
                                                   std::span<Path* const> paths, size_t queue_capacity,

@@ -14,6 +14,7 @@
 // copy-on-write) and publish the clone as a new generation.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -177,6 +178,7 @@ class RegionTable {
   uint64_t path_reciprocal_;        // floor((2^64 - 1) / nr_paths) + 1, for default_path_nr
   int region_bytes_bits_;           // log2(region_bytes()) or -1
   uint64_t generation_ = 0;
+  mutable std::atomic<uint32_t> pins_{0};  // TableSlot::Pin holders: a retired table waits for 0
   std::vector<std::shared_ptr<uint64_t[]>> chunks_;  // null: default mapping
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "command.h"
 #include "fixed_pool.h"
@@ -304,6 +305,7 @@ void SwitchDevice::finish_command(Command* cmd, IoStatus status) noexcept {
   } else if (ran_ms >= kSlowCommandMs) {
     reporter_.report(LogLevel::kWarning, describe(*cmd) + " ran " + std::to_string(ran_ms) + " ms");
   }
+  cmd->table.reset();
   RangeLock::Waiter* granted = release_range(cmd);
   void* user = cmd->user;
   commands_->release(cmd);
@@ -315,9 +317,11 @@ void SwitchDevice::finish_command(Command* cmd, IoStatus status) noexcept {
 // the submission guard. On error nothing was sent.
 IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
   const uint64_t window = std::min(cmd->remaining, limits_.max_xfer_bytes);
-  // One generation routes every piece of the window.
-  TableSlot::Reader reader(*table_);
-  const RegionTable& table = reader.table();
+  // One generation routes every piece of the command: the first window
+  // reads the current one and, when more windows follow, pins it for them.
+  std::optional<TableSlot::Reader> reader;
+  if (!cmd->table) reader.emplace(*table_);
+  const RegionTable& table = cmd->table ? cmd->table.table() : reader->table();
   const uint64_t nr = count_region_pieces(table.region_bytes(), cmd->next_offset, window);
   IoRequest* list = nullptr;
   if (!acquire_pieces(nr, &list)) {
@@ -347,6 +351,7 @@ IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
     release_pieces(list);
     return IoStatus::kHardwareError;
   }
+  if (reader && window < cmd->remaining) cmd->table = reader->pin();
   if (cmd->page_cache()) page_cache_pieces_.fetch_add(nr, std::memory_order_relaxed);
   cmd->next_offset += window;
   cmd->remaining -= window;

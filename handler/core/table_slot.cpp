@@ -49,8 +49,31 @@ TableSlot::TableSlot(std::unique_ptr<RegionTable> initial) : current_(initial.re
 }
 
 TableSlot::~TableSlot() {
-  // REQUIRES: no reader is left (the device is closed).
+  // REQUIRES: no reader and no pin is left (the device is closed).
   delete current_;
+}
+
+// Taken inside a read-side section, on a table that section found: a writer
+// that replaced it is still in synchronize_rcu() and looks at the count only
+// afterwards, so once it reads 0 no pin can appear.
+TableSlot::Pin::Pin(const RegionTable* table) noexcept : table_(table) {
+  table_->pins_.fetch_add(1, std::memory_order_relaxed);
+}
+
+TableSlot::Pin& TableSlot::Pin::operator=(Pin&& other) noexcept {
+  if (this != &other) {
+    reset();
+    table_ = other.table_;
+    other.table_ = nullptr;
+  }
+  return *this;
+}
+
+// Release: the holder's reads of the table come before the writer's delete.
+void TableSlot::Pin::reset() noexcept {
+  if (table_ == nullptr) return;
+  table_->pins_.fetch_sub(1, std::memory_order_release);
+  table_ = nullptr;
 }
 
 TableSlot::Reader::Reader(const TableSlot& slot) noexcept {
@@ -73,8 +96,15 @@ uint64_t TableSlot::publish(std::unique_ptr<RegionTable> next) {
   RegionTable* previous = rcu_xchg_pointer(&current_, next.release());
   urcu_bp_synchronize_rcu();
   tsan_acquire(previous);
-  delete previous;
+  retired_.emplace_back(previous);
+  free_unpinned();
   return generation;
+}
+
+void TableSlot::free_unpinned() {
+  std::erase_if(retired_, [](const std::unique_ptr<RegionTable>& table) {
+    return table->pins_.load(std::memory_order_acquire) == 0;
+  });
 }
 
 std::unique_ptr<RegionTable> TableSlot::clone_current() const {

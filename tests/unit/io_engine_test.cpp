@@ -3,11 +3,18 @@
 #include "io_engine.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <iterator>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -88,6 +95,54 @@ TEST_P(IoEngineTest, RefusesAQueueBeyondWhatALaneCanHoldInFlight) {
     EXPECT_TRUE(test_support::mentions(engine.status().message(), std::to_string(capacity) + " requests"))
         << engine.status().message();
   }
+}
+
+// Makes io_uring_setup() fail with ENOSYS in this process, as on a kernel
+// built without io_uring or in a sandbox (Docker's default seccomp profile).
+// Irreversible: only for a death test's child.
+bool refuse_io_uring() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+using IoEngineChoiceTest = IoEngineTest;
+
+TEST_F(IoEngineChoiceTest, ForcedIoUringWithoutIoUringIsAnErrorAtCreate) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (!refuse_io_uring()) _exit(2);
+        auto engine = IoEngine::create(EngineKind::kIoUring, 1, paths_, 64, completion_, reporter_);
+        if (engine.ok()) _exit(1);
+        std::fprintf(stderr, "%s\n", engine.status().message().c_str());
+        _exit(0);
+      },
+      ::testing::ExitedWithCode(0), "engine = io_uring, but .*Function not implemented.*refuses io_uring");
+}
+
+TEST_F(IoEngineChoiceTest, AutoWithoutIoUringFallsBackToSyncAndSaysWhy) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (!refuse_io_uring()) _exit(2);
+        auto engine = IoEngine::create(EngineKind::kAuto, 1, paths_, 64, completion_, reporter_);
+        if (!engine.ok() || engine.value()->kind() != EngineKind::kSync) _exit(1);
+        _exit(reporter_.saw("engine = auto: ") && reporter_.saw("Function not implemented; using sync") ? 0 : 3);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+TEST_F(IoEngineChoiceTest, AutoWithIoUringSaysSo) {
+  auto engine = IoEngine::create(EngineKind::kAuto, 1, paths_, 64, completion_, reporter_);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  EXPECT_EQ(engine.value()->kind(), EngineKind::kIoUring) << "this host has io_uring: auto must take it";
+  EXPECT_TRUE(reporter_.saw("engine = auto: io_uring"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, IoEngineTest, ::testing::Values(EngineKind::kIoUring, EngineKind::kSync),

@@ -8,8 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -251,6 +253,54 @@ TEST_P(SwitchDeviceTest, CommandsLongerThanTheMaxTransferGoInWindows) {
   }
   EXPECT_EQ(sink_.duplicates(), 0);
   EXPECT_EQ(device_->report().busy, 0u);
+}
+
+// Every window of a command routes in the generation its first window saw,
+// while another thread swaps the whole table between "all on path 0" and
+// "all on path 1": each command's writes land on one path only.
+TEST_P(SwitchDeviceTest, AManyWindowCommandRoutesEveryWindowInOneGeneration) {
+  open_device(make_config(Mode::kPlacement, 2), kRegionBytes);  // one window per region: 64 windows
+  const uint64_t nr_regions = kLunBytes / kRegionBytes;
+  auto all_on = [&](int path_nr) {  // region 0, then R1,<hex count>: every region on path_nr
+    char text[64];
+    std::snprintf(text, sizeof(text), "0:%d R1,%llx", path_nr, static_cast<unsigned long long>(nr_regions - 1));
+    return std::string(text);
+  };
+  ASSERT_TRUE(device_->apply_mappings(all_on(0)).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> publishes{0};
+  std::thread publisher([&] {
+    for (int p = 1; !stop.load(); p ^= 1) {
+      ASSERT_TRUE(device_->apply_mappings(all_on(p)).ok());
+      publishes++;
+      // Let report() have the control mutex now and then: std::mutex is not fair.
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  });
+  AlignedBuffer data(kLunBytes);
+  int mixed = 0, whole[2] = {0, 0};
+  for (int i = 0; i < 200 && (i < 20 || whole[0] == 0 || whole[1] == 0 || publishes.load() < 100); i++) {
+    const DeviceReport before = device_->report();
+    ASSERT_EQ(write(data, 0, kLunBytes), IoStatus::kOk);
+    const DeviceReport after = device_->report();
+    uint64_t grew[2];
+    for (int p = 0; p < 2; p++)
+      grew[p] = after.paths[p].stats[PathCounter::kWrites] - before.paths[p].stats[PathCounter::kWrites];
+    ASSERT_EQ(grew[0] + grew[1], nr_regions);
+    if (grew[0] != 0 && grew[1] != 0) {
+      mixed++;
+    } else {
+      whole[grew[0] != 0 ? 0 : 1]++;
+    }
+  }
+  stop = true;
+  publisher.join();
+  EXPECT_EQ(mixed, 0) << "commands whose windows routed in two generations (" << publishes.load()
+                      << " tables published meanwhile)";
+  std::printf("%d commands wholly on path 0, %d on path 1, %llu tables published meanwhile\n", whole[0], whole[1],
+              static_cast<unsigned long long>(publishes.load()));
+  EXPECT_GT(whole[0], 0) << "no command ran wholly on path 0: the swaps never met the writes";
+  EXPECT_GT(whole[1], 0) << "no command ran wholly on path 1: the swaps never met the writes";
 }
 
 TEST_P(SwitchDeviceTest, OutOfRangeIsRefusedAtOnce) {
