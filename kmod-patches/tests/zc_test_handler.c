@@ -6,7 +6,7 @@
  * whatever initiator sits in front of the device (tcm_loop) and prints one
  * "PASS: name" or "FAIL: name: reason" line per check on stdout.
  *
- *   zc_test_handler NAME SIZE [stall]
+ *   [ZC_TEST_NODE=PATH] zc_test_handler NAME SIZE [stall]
  *
  * NAME: the backstore name (matched in /sys/class/uio/uioN/name, whose
  * format is tcm-user/<hba>/<name>/<subtype>/<path>); SIZE: its dev_size.
@@ -15,10 +15,16 @@
  * forked child does not inherit the mapping (it dies of SIGSEGV touching
  * the mailbox). While serving: a store into the range of a no-GUP WRITE
  * (TCMU_KFLAG_ZC_NOGUP) raises SIGBUS and leaves the initiator's data
- * alone. With "stall": the first zero-copy READ is faulted in, then held
+ * alone; every zero-copy READ's range holds zeroes before the handler fills
+ * it. With "stall": the first zero-copy READ is faulted in, then held
  * past cmd_time_out; afterwards the slot's page must be a different page
  * (the sink, per /proc/self/pagemap), a marker is written into it, the
  * command is completed, and the slot must be unmapped.
+ *
+ * ZC_TEST_NODE: open the device through PATH, a second node of the same
+ * character device (mknod), and check that /dev/uioN cannot be opened
+ * meanwhile: the zap checks above then show that zaps reach a mapping made
+ * through another node than the one udev names.
 
  *
  * The handler opts in to zero copy (zc_handler_caps) like tcmu-switch.
@@ -35,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,7 +114,8 @@ static uint64_t disk_len;
 static int stall_first_read;
 static volatile sig_atomic_t stop;
 static sigjmp_buf bus_jmp;
-static unsigned long nr_cmds, nr_zc, nr_nogup_writes, nr_sigbus;
+static unsigned long nr_cmds, nr_zc, nr_nogup_writes, nr_sigbus, nr_zc_reads;
+static int read_not_zeroed;
 
 static void pass(const char *name) { printf("PASS: %s\n", name); fflush(stdout); }
 
@@ -285,6 +293,26 @@ static void probe_write_slot(struct tcmu_cmd_entry *ent)
 }
 
 /*
+ * A zero-copy READ's range must hold zeroes before the handler fills it,
+ * whatever the initiator's buffer or the page held before. Reported once:
+ * PASS at the end if every one was, FAIL at the first that was not.
+ */
+static void check_read_zeroed(struct tcmu_cmd_entry *ent)
+{
+	const char *p = map + (uintptr_t)ent->req.iov[0].iov_base;
+	size_t i;
+
+	nr_zc_reads++;
+	for (i = 0; i < ent->req.iov[0].iov_len; i++)
+		if (p[i]) {
+			if (!read_not_zeroed++)
+				fail("every zero-copy READ's range holds zeroes when the handler gets it",
+				     "a nonzero byte");
+			return;
+		}
+}
+
+/*
  * Hold the first zero-copy READ past cmd_time_out: its page must then be
  * another one (the sink), the marker must land there, and after the
  * completion the slot must be unmapped.
@@ -368,6 +396,8 @@ static uint8_t handle(struct tcmu_cmd_entry *ent, void **stalled)
 		if (ent->hdr.kflags & KFLAG_ZC)
 			nr_zc++;
 		if (cdb[0] == 0x28 || cdb[0] == 0x88) {
+			if (ent->hdr.kflags & KFLAG_ZC)
+				check_read_zeroed(ent);
 			if (stall_first_read && (ent->hdr.kflags & KFLAG_ZC)) {
 				stall_read(ent);
 				*stalled = map + (uintptr_t)ent->req.iov[0].iov_base;
@@ -419,10 +449,37 @@ static void serve(int fd)
 	}
 }
 
+/*
+ * fd is the device opened through another node (ZC_TEST_NODE): it must be
+ * the same character device, and dev must not open while fd's mapping
+ * exists (the device has a single opener, and a vma keeps its file open).
+ */
+static void check_second_node(int fd, const char *dev)
+{
+	const char *name = "second node: the device node cannot open while another node maps it";
+	struct stat a, b;
+	int fd2;
+
+	if (fstat(fd, &a) || stat(dev, &b) || a.st_rdev != b.st_rdev || a.st_ino == b.st_ino) {
+		fail("second node: ZC_TEST_NODE is another inode of the same device", dev);
+		return;
+	}
+	fd2 = open(dev, O_RDWR);
+	if (fd2 >= 0) {
+		close(fd2);
+		fail(name, "open succeeded");
+	} else if (errno != EBUSY) {
+		fail(name, strerror(errno));
+	} else {
+		pass(name);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { 0 };
 	char dev[300];
+	const char *node;
 	int fd;
 
 	if (argc < 3) {
@@ -436,9 +493,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "zc_test_handler: no uio device for %s\n", argv[1]);
 		return 1;
 	}
-	fd = open(dev, O_RDWR);
+	node = getenv("ZC_TEST_NODE");
+	if (!node)
+		node = dev;
+	fd = open(node, O_RDWR);
 	if (fd < 0) {
-		perror(dev);
+		perror(node);
 		return 1;
 	}
 	check_mmap_private(fd);
@@ -447,6 +507,8 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 1;
 	}
+	if (strcmp(node, dev))
+		check_second_node(fd, dev);
 	if (!(((struct tcmu_mailbox *)map)->flags & CAP_ZC)) {
 		fail("the device offers a zero-copy window", "no TCMU_MAILBOX_FLAG_CAP_ZC");
 		return 1;
@@ -463,6 +525,11 @@ int main(int argc, char **argv)
 	printf("READY %s\n", dev);
 	fflush(stdout);
 	serve(fd);
+	if (nr_zc_reads && !read_not_zeroed)
+		pass("every zero-copy READ's range holds zeroes when the handler gets it");
+	else if (!nr_zc_reads)
+		fail("every zero-copy READ's range holds zeroes when the handler gets it",
+		     "no zero-copy READ");
 	printf("DONE cmds=%lu zc=%lu nogup_writes=%lu sigbus=%lu\n", nr_cmds, nr_zc,
 	       nr_nogup_writes, nr_sigbus);
 	return 0;

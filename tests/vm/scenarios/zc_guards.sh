@@ -13,10 +13,13 @@
 #    (kmod-patches/tests/zc_test_handler.c, compiled here) on a tcm_loop LUN
 #    with special slots: mmap(MAP_PRIVATE) is refused (D10); a forked child
 #    has no mapping (D10, VM_DONTCOPY); a
-#    store into a no-GUP WRITE's range raises SIGBUS (D4); a READ held past
+#    store into a no-GUP WRITE's range raises SIGBUS (D4); every READ's range
+#    holds zeroes when the handler gets it (D12, zeroed before cmdr_lock
+#    since patch 13); a READ held past
 #    cmd_time_out has its slot moved to the sink page, the handler's marker
 #    never reaches the initiator's buffer, and the slot is unmapped once the
-#    command completes (pagemap).
+#    command completes (pagemap); all of it through a second node of the
+#    device (mknod), which /dev/uioN cannot open beside (D6).
 # vmtest-kernel: zc
 . "$(dirname "$0")/lib.sh"
 . "$VMTEST_TOP/kmod-patches/tests/zc-lib.sh"
@@ -95,7 +98,12 @@ bs=$(zc_backstore zc_probe "zctest/ram" "$size" zc_window_mb=32 zc_nogup_slots=8
 zc_set "$bs" zc_enable 1
 zc_set "$bs" zc_special_enable 1
 echo 1 > "$bs/attrib/cmd_time_out"
-"$WORK/zc_test_handler" zc_probe "$size" stall > "$WORK/zch.out" 2>&1 &
+# The handler maps the device through a second node of it (D6): the zaps
+# below must reach that mapping, and /dev/uioN must not open meanwhile.
+uio=$(basename "$(dirname "$(grep -l "/zc_probe/" /sys/class/uio/uio*/name)")")
+must "a second node of /dev/$uio" mknod "$WORK/uio-alias" c \
+  "$(cut -d: -f1 "/sys/class/uio/$uio/dev")" "$(cut -d: -f2 "/sys/class/uio/$uio/dev")"
+ZC_TEST_NODE=$WORK/uio-alias "$WORK/zc_test_handler" zc_probe "$size" stall > "$WORK/zch.out" 2>&1 &
 zch=$!
 handler_ready() { grep -q '^READY' "$WORK/zch.out"; }
 wait_for "zc_test_handler to serve" 30 handler_ready || die "zc_test_handler" "not ready: $(cat "$WORK/zch.out")"
@@ -136,9 +144,12 @@ for name in "mmap(MAP_PRIVATE) of a device with a zero-copy window is refused" \
   "fork: the child does not inherit the mapping" \
   "a store into a no-GUP WRITE's range raises SIGBUS" \
   "stalled READ: after cmd_time_out its slot maps another page" \
-  "stalled READ: slot unmapped once the command completed"; do
+  "stalled READ: slot unmapped once the command completed" \
+  "second node: the device node cannot open while another node maps it" \
+  "every zero-copy READ's range holds zeroes when the handler gets it"; do
   grep -qF -- "$name" "$WORK/zch.out" || fail "zc_test_handler: $name" "the check never ran"
 done
+rm "$WORK/uio-alias"
 remove_loop_lun "$bs"
 remove_backstore "$bs"
 
