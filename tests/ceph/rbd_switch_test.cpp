@@ -88,25 +88,6 @@ std::vector<char> read_image(const std::string& conf, const char* pool, uint64_t
   return data;
 }
 
-// Keeps the lines; counts those that mention a text.
-class CountingReporter : public Reporter {
- public:
-  void report(LogLevel, const std::string& message) noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    lines_.push_back(message);
-  }
-  int count(const std::string& needle) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    int n = 0;
-    for (const auto& l : lines_) n += l.find(needle) != std::string::npos;
-    return n;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
-
 class RbdSwitchTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -161,7 +142,7 @@ class RbdSwitchTest : public ::testing::Test {
   }
 
   std::string conf_, file_;
-  CountingReporter reporter_;
+  CollectingReporter reporter_;
   WaitingSink sink_;
   std::unique_ptr<SwitchDevice> device_;
 };

@@ -16,18 +16,20 @@
 
 namespace tcmu_switch::test_support {
 
-// Keeps every line; thread-safe (the engine's workers report too).
+// Keeps every line and finds or counts those that mention a text; thread-safe
+// (the engine's workers report too).
 class CollectingReporter : public Reporter {
  public:
   void report(LogLevel, const std::string& message) noexcept override {
     std::lock_guard<std::mutex> lock(mutex_);
     lines_.push_back(message);
   }
-  bool saw(const std::string& needle) {
+  bool saw(const std::string& needle) { return count(needle) > 0; }
+  int count(const std::string& needle) {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& l : lines_)
-      if (l.find(needle) != std::string::npos) return true;
-    return false;
+    int n = 0;
+    for (const auto& l : lines_) n += l.find(needle) != std::string::npos;
+    return n;
   }
 
  private:
