@@ -11,6 +11,7 @@
 
 #include "device_config.h"
 #include "fuzz_check.h"
+#include "rbd_spec.h"
 
 using namespace tcmu_switch;
 
@@ -28,7 +29,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(c.table_path.empty() || c.table_path.front() == '/');
   if (c.default_mapping.kind == DefaultMapping::Kind::kFixedPath) FUZZ_CHECK(c.default_mapping.path_nr < c.nr_paths());
   for (const PathConfig& p : c.paths) {
-    FUZZ_CHECK(!p.device.empty() && p.device.front() == '/');
+    // A file or block device by absolute path, or an RBD image whose name parses.
+    if (is_rbd_device(p.device)) {
+      FUZZ_CHECK(parse_rbd_spec(p.device).ok());
+      FUZZ_CHECK(p.ceph_conf.empty() || p.ceph_conf.front() == '/');
+    } else {
+      FUZZ_CHECK(!p.device.empty() && p.device.front() == '/');
+      FUZZ_CHECK(p.ceph_conf.empty() && p.ceph_id.empty());
+    }
     FUZZ_CHECK(p.offset_bytes % kSectorBytes == 0);
     FUZZ_CHECK(!p.name.empty());
   }
