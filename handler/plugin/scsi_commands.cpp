@@ -47,6 +47,10 @@ HandlerCommand classify(std::span<const uint8_t> cdb) noexcept {
   if (cdb.empty() || cdb.size() < needed_length(cdb[0])) return HandlerCommand::kPassOn;
   switch (cdb[0]) {
     case kInquiry:
+      // VPD 83 stays tcmu-runner's: LIO's EXTENDED COPY finds its destination by
+      // the NAA designator an initiator reads there, and ours did not match
+      // (zc_guards: sg_xcopy to user:switch, "copy aborted").
+      return (cdb[1] & 0x01) != 0 && cdb[2] == 0x83 ? HandlerCommand::kPassOn : HandlerCommand::kFromFacts;
     case kModeSense6:
     case kModeSense10:
     case kModeSelect6:

@@ -16,6 +16,7 @@ using scsi_test::facts;
 TEST(ScsiCommands, ClassifiesByOpcodeAndServiceAction) {
   auto kind = [](std::vector<uint8_t> c) { return classify(c); };
   EXPECT_EQ(kind({0x12, 0, 0, 0, 36, 0}), HandlerCommand::kFromFacts);
+  EXPECT_EQ(kind({0x12, 1, 0x83, 0, 255, 0}), HandlerCommand::kPassOn);  // LIO's XCOPY reads the runner's NAA
   EXPECT_EQ(kind({0x1a, 0, 0x3f, 0, 255, 0}), HandlerCommand::kFromFacts);
   EXPECT_EQ(kind({0x5a, 0, 0x3f, 0, 0, 0, 0, 1, 0, 0}), HandlerCommand::kFromFacts);
   EXPECT_EQ(kind({0x15, 0x10, 0, 0, 24, 0}), HandlerCommand::kFromFacts);
