@@ -1,5 +1,6 @@
 #include "scsi_commands.h"
 
+#include "cdb_check.h"
 #include "inquiry_pages.h"
 #include "mode_pages.h"
 #include "provisioning_pages.h"
@@ -14,12 +15,13 @@ constexpr uint8_t kModeSelect6 = 0x15;
 constexpr uint8_t kModeSense6 = 0x1a;
 constexpr uint8_t kModeSelect10 = 0x55;
 constexpr uint8_t kModeSense10 = 0x5a;
-constexpr uint8_t kCompareAndWrite = 0x89;
-constexpr uint8_t kVerify10 = 0x2f;
-constexpr uint8_t kVerify12 = 0xaf;
-constexpr uint8_t kVerify16 = 0x8f;
-constexpr uint8_t kWriteSame10 = 0x41;
-constexpr uint8_t kWriteSame16 = 0x93;
+// The opcodes cdb_check.h already names are its own (scsi_op), not defined twice.
+using scsi_op::kCompareAndWrite;
+using scsi_op::kVerify10;
+using scsi_op::kVerify12;
+using scsi_op::kVerify16;
+using scsi_op::kWriteSame10;
+using scsi_op::kWriteSame16;
 constexpr uint8_t kSyncCache10 = 0x35;
 constexpr uint8_t kSyncCache16 = 0x91;
 constexpr uint8_t kExtendedCopy = 0x83;  // LID1 is service action 00h
