@@ -86,8 +86,8 @@ wait_until() {
   die "timed out after $secs s waiting for $what"
 }
 
-osd_up() { ceph_ osd dump | grep -q '^osd.0 up'; }
-pgs_active() { ! ceph_ pg stat | grep -Eq 'creating|peering|unknown|inactive|activating'; }
+osd_up() { ceph_ osd dump | grep '^osd.0 up' > /dev/null; }
+pgs_active() { ! ceph_ pg stat | grep -E 'creating|peering|unknown|inactive|activating' > /dev/null; }
 
 start() {
   [ ! -e "$dir/ceph.conf" ] || die "$dir holds a cluster already (stop it first)"

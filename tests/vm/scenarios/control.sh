@@ -70,7 +70,7 @@ expect_refused() {
 path_state() { switchctl --json lun0 table summary | jq -r ".summary.paths[$1].state"; }
 
 # region_maps_to TABLE REGION PATH: TABLE (binary) sends REGION to PATH.
-region_maps_to() { "$switchtab" dump "$1" --expand | grep -qx "$(printf '%x:%x' "$2" "$3")"; }
+region_maps_to() { "$switchtab" dump "$1" --expand | grep -x "$(printf '%x:%x' "$2" "$3")" > /dev/null; }
 
 # routed_as TABLE: sampled reads through the LUN reach the path TABLE (binary) names.
 routed_as() {

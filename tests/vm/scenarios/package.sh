@@ -109,7 +109,7 @@ map_region1_to_path2() { switchctl keep table map 1 2 > /dev/null && switchctl l
 # region1_on LUN PATH: the live table sends region 1 of LUN to PATH.
 region1_on() {
   switchctl "$1" table save "$WORK/$1.bin" > /dev/null &&
-    switchtab dump "$WORK/$1.bin" --expand | grep -qx "1:$2"
+    switchtab dump "$WORK/$1.bin" --expand | grep -x "1:$2" > /dev/null
 }
 must "switchctl sends region 1 to path 2 on both" map_region1_to_path2
 check "keep's table file holds the edit" grep -q ":2" "$WORK/pkg/keep.table"
