@@ -115,8 +115,10 @@ Status SwitchDevice::start() {
                                            reporter_);
   if (Status s = uevents_->listen(); !s.ok())
     reporter_.report(LogLevel::kWarning, s.message() + ": paths fail at their first I/O error only");
+  const auto nr_direct = std::ranges::count_if(path_ptrs_, [](const Path* p) { return p->direct(); });
   reporter_.report(LogLevel::kInfo, std::string("opened: ") + mode_name(config_.mode) + ", " +
-                                        std::to_string(config_.nr_paths()) + " paths, " +
+                                        std::to_string(config_.nr_paths()) + " paths (" +
+                                        std::to_string(nr_direct) + " with O_DIRECT), " +
                                         std::to_string(table_->generation()) + " table generation, " +
                                         engine_name(engine_->kind()) + " engine with " +
                                         std::to_string(engine_->nr_workers()) + " workers");

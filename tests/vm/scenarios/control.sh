@@ -116,6 +116,7 @@ sed -i 's/^\[device\]$/[device]\nprobe_interval_ms=600000/' "$dir/lun0.conf"
 must "targetcli: /backstores/user:switch create" targetcli_batch \
   "/backstores/user:switch create name=lun0 size=$size cfgstring=$dir/lun0.conf hw_max_sectors=1024"
 bs=$(ls -d "$TARGET"/core/user_*/lun0)
+expect_opened 3
 dev=$(loop_lun "$bs")
 pass "user:switch lun0 is $dev"
 check "the handler exported lun0 on D-Bus" runner_log_has "D-Bus control at /org/kernel/TCMUService1/switch/lun0"

@@ -48,6 +48,7 @@ paths=("$(dm_path mp0 "${disks[0]}")" "$(dm_path mp1 "${disks[0]}")" "$(dm_path 
 conf=$WORK/mp/lun.conf
 switch_config "$conf" multipath "$region_sectors" "" "${paths[@]}"
 bs=$(user_backstore lun0 "switch/$conf" "$size")
+expect_opened 3
 dev=$(loop_lun "$bs")
 pass "multipath user:switch LUN over ${paths[*]} (on ${disks[*]}) is $dev"
 

@@ -20,6 +20,7 @@ ram_disks 3 $((size / 1024))
 start_runner
 
 placement_loop_lun "$WORK/placement" "$region_sectors" "$regions" "$size" "${paths[@]}"
+expect_opened 3
 pass "user:switch backstore created (placement, ${#paths[@]} paths), tcm_loop LUN $dev"
 
 check "fio sequential fill + verify" fio_fill fill "$dev"

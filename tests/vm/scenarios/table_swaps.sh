@@ -65,6 +65,7 @@ swap_to() {
 }
 
 bs=$(user_backstore lun0 "switch/$dir/${confs[-1]}.conf" "$size")
+expect_opened 3
 dev=$(loop_lun "$bs")
 pass "multipath user:switch LUN is $dev, ${#confs[@]} configs to cycle"
 

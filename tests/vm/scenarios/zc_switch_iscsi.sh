@@ -34,6 +34,7 @@ paths=()
 for p in 0 1 2; do paths+=("$(dm_path "zmp$p" "$disk")"); done
 switch_config "$WORK/zmi/lun.conf" multipath "$region_sectors" "" "${paths[@]}"
 bs=$(zc_backstore zmi "switch/$WORK/zmi/lun.conf" "$size" zc_window_mb=288)
+expect_opened 3
 iqn=$(zc_iscsi_export "$bs" zc-switch)
 dev=$(iscsi_login "$iqn" 127.0.0.1)
 pass "multipath user:switch over ${paths[*]} with a zero-copy window, over iSCSI: $dev"

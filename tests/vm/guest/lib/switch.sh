@@ -54,3 +54,13 @@ placement_check() {
   python3 "$here_lib/placement.py" check --lun "$lun" --region-bytes $((sectors * 512)) \
     --regions "$regions" "$@"
 }
+
+# expect_opened NR_PATHS: the handler's log shows a switch LUN opened with
+# NR_PATHS paths, every one on O_DIRECT, on the engine the config asked for
+# (engine = auto must choose io_uring on the guest's 6.1 kernel).
+expect_opened() {
+  local engine=${VMTEST_SWITCH_ENGINE:-io_uring}
+  [ "$engine" != auto ] || engine=io_uring
+  check "handler opened $1 paths on O_DIRECT with the $engine engine" \
+    grep -qE "opened: [a-z]+, $1 paths \($1 with O_DIRECT\), .*, $engine engine" "$RUNNER_LOG"
+}
