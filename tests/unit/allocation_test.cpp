@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <new>
 
+#include "scratch_dir.h"
 #include "switch_device.h"
 #include "test_support.h"
 
@@ -95,8 +96,7 @@ class CountingSink final : public CommandSink {
 class AllocationTest : public ::testing::TestWithParam<EngineKind> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("allocation_test." + std::to_string(getpid()));
-    fs::create_directories(dir_);
+    dir_ = tcmu_switch::test_support::make_scratch_dir("allocation_test");
     DeviceConfig c;
     c.source = "test";
     c.region_sectors = kRegionSectors;

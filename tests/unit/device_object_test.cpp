@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "device_naming.h"
+#include "scratch_dir.h"
 #include "table_binary.h"
 #include "test_support.h"
 
@@ -131,8 +132,7 @@ class DeviceObjectTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(bus_.address().empty()) << "could not start dbus-daemon --session";
-    dir_ = fs::temp_directory_path() / ("device_object_test." + std::to_string(getpid()));
-    fs::create_directories(dir_);
+    dir_ = tcmu_switch::test_support::make_scratch_dir("device_object_test");
     DeviceConfig c;
     c.source = "test";
     c.region_sectors = kRegionSectors;

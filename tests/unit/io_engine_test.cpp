@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "scratch_dir.h"
 #include "test_support.h"
 
 namespace tcmu_switch {
@@ -43,8 +44,7 @@ class CountingCompletion final : public IoCompletion {
 class IoEngineTest : public ::testing::TestWithParam<EngineKind> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("io_engine_test." + std::to_string(getpid()));
-    fs::create_directories(dir_);
+    dir_ = tcmu_switch::test_support::make_scratch_dir("io_engine_test");
     const std::string f = (dir_ / "path0").string();
     const int fd = ::open(f.c_str(), O_CREAT | O_RDWR, 0600);
     ASSERT_EQ(ftruncate(fd, kFileBytes), 0);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "scratch_dir.h"
 #include "test_support.h"
 
 namespace tcmu_switch {
@@ -23,8 +24,7 @@ constexpr uint32_t kIntervalMs = 10;
 class PathProberTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("path_prober_test." + std::to_string(getpid()));
-    fs::create_directories(dir_);
+    dir_ = tcmu_switch::test_support::make_scratch_dir("path_prober_test");
   }
   void TearDown() override { fs::remove_all(dir_); }
 

@@ -20,8 +20,9 @@
 #include <thread>
 #include <vector>
 
-#include "fake_runner.h"
 #include "aligned_buffer.h"
+#include "fake_runner.h"
+#include "scratch_dir.h"
 
 using fake_runner::HostCommand;
 using tcmu_switch::test_support::AlignedBuffer;
@@ -72,8 +73,7 @@ class PluginHostTest : public ::testing::Test {
       fake_runner::completions.clear();
       fake_runner::log_lines.clear();
     }
-    dir_ = fs::temp_directory_path() / ("plugin_host_test." + std::to_string(getpid()));
-    fs::create_directories(dir_);
+    dir_ = tcmu_switch::test_support::make_scratch_dir("plugin_host_test");
     for (int i = 0; i < kNrPaths; i++) {
       const fs::path f = path_file(i);
       int fd = ::open(f.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "scratch_dir.h"
 #include "table_file.h"
 #include "test_support.h"
 
@@ -68,8 +69,7 @@ class RecordingSink : public CommandSink {
 class SwitchDeviceTest : public ::testing::TestWithParam<EngineKind> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("switch_device_test." + std::to_string(getpid()));
-    fs::create_directories(dir_);
+    dir_ = tcmu_switch::test_support::make_scratch_dir("switch_device_test");
   }
   void TearDown() override {
     device_.reset();
@@ -360,7 +360,7 @@ TEST_P(SwitchDeviceTest, UnalignedBuffersGoThroughThePageCacheNotAnError) {
   DeviceConfig c = make_config(Mode::kMultipath, 3);
   for (auto& p : c.paths) p.device = path_file(0);  // one file: any route reads it back
   open_device(c);
-  if (!device_->report().paths[0].direct) GTEST_SKIP() << "O_DIRECT refused by the temp dir's file system";
+  if (!device_->report().paths[0].direct) GTEST_SKIP() << "SKIPPED: no scratch directory takes O_DIRECT (see the WARNING above)";
   AlignedBuffer out(kRegionBytes + 4096), in(kRegionBytes + 4096);
   for (size_t i = 0; i < out.size; i++) out.bytes()[i] = static_cast<char>(i * 7 + 1);
   iovec wiov{out.bytes() + 8, kRegionBytes};  // 8-byte aligned, as malloc gives
