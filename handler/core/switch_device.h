@@ -96,7 +96,7 @@ struct DeviceReport {
   uint64_t generation;
   std::vector<PathReport> paths;
   uint64_t busy;  // commands refused because a pool was empty
-  uint64_t page_cache_pieces;      // pieces of kMappedNoGup commands sent through the page cache
+  uint64_t page_cache_pieces;      // I/Os (merged pieces) of kMappedNoGup commands sent through the page cache
   uint64_t mapped_direct_refused;  // pieces of kMapped buffers O_DIRECT refused, then sent buffered
   uint64_t buffer_faults;         // pieces failed because the buffer was unusable (no path blamed)
 };

@@ -699,6 +699,88 @@ TEST_P(SwitchDeviceTest, AnUnusableBufferFailsTheCommandAndNoPath) {
   EXPECT_EQ(write(ok, 0, kRegionBytes), IoStatus::kOk);
 }
 
+// Every region of the LUN on one path: dm-switch set_region_mappings text.
+std::string all_regions_on(int path_nr) {
+  return "0:" + std::to_string(path_nr) + " R1," + [] {
+    char hex[32];
+    std::snprintf(hex, sizeof(hex), "%llx", static_cast<unsigned long long>(kLunBytes / kRegionBytes - 1));
+    return std::string(hex);
+  }();
+}
+
+// A 256 KiB command over four 64 KiB regions that all live on one path is one
+// I/O on it, its iovecs joined back where the region split cut one; the data
+// and the per-region histogram are as before.
+TEST_P(SwitchDeviceTest, AdjacentRegionsOnOnePathGoOutAsOneIo) {
+  open_device(make_config(Mode::kPlacement, 3));
+  ASSERT_TRUE(device_->apply_mappings(all_regions_on(1)).ok());
+  const uint64_t len = 4 * kRegionBytes;
+  AlignedBuffer data(len);
+  fill_pattern(data.bytes(), len, 21);
+  // 24 KiB iovecs: most region boundaries cut one in two.
+  constexpr uint64_t kIov = 24 << 10;
+  std::vector<iovec> iovs;
+  for (uint64_t o = 0; o < len; o += kIov) iovs.push_back({data.bytes() + o, std::min(kIov, len - o)});
+  int tag = 0;
+  ASSERT_EQ(device_->write(&tag, iovs.data(), iovs.size(), 0, len, false), IoStatus::kOk);
+  ASSERT_EQ(sink_.wait(&tag), IoStatus::kOk);
+  EXPECT_EQ(file_bytes(1, 0, len), std::vector<char>(data.bytes(), data.bytes() + len));
+  EXPECT_EQ(file_bytes(0, 0, len), std::vector<char>(len, 0));
+  AlignedBuffer back(len);
+  ASSERT_EQ(read(back, 0, len), IoStatus::kOk);
+  EXPECT_EQ(std::memcmp(back.bytes(), data.bytes(), len), 0);
+  const DeviceReport r = device_->report();
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kWrites], 1u);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kReads], 1u);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kBytesWritten], len);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kBytesRead], len);
+  EXPECT_EQ(sum_paths(r, PathCounter::kWrites) + sum_paths(r, PathCounter::kReads), 2u);
+  const RegionHistogram h = device_->region_histogram();
+  for (int region = 0; region < 4; region++) EXPECT_EQ(h.ios[region], 2u) << "region " << region;
+  EXPECT_EQ(h.ios[4], 0u);
+}
+
+// Round robin: regions 0..3 on paths 0, 1, 2, 0. Region 3 is on region 0's
+// path but not next to it: four I/Os.
+TEST_P(SwitchDeviceTest, PiecesOnAlternatingPathsAreNotMerged) {
+  open_device(make_config(Mode::kPlacement, 3));
+  const uint64_t len = 4 * kRegionBytes;
+  AlignedBuffer data(len);
+  fill_pattern(data.bytes(), len, 22);
+  ASSERT_EQ(write(data, 0, len), IoStatus::kOk);
+  expect_placed(0, data.bytes(), len);
+  const DeviceReport r = device_->report();
+  EXPECT_EQ(r.paths[0].stats[PathCounter::kWrites], 2u);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kWrites], 1u);
+  EXPECT_EQ(r.paths[2].stats[PathCounter::kWrites], 1u);
+}
+
+// In multipath mode a merged I/O that fails on its path is retried whole on
+// the next one: one error, one failover, one read there, the data exact.
+TEST_P(SwitchDeviceTest, AMergedIoFailsOverAsAWhole) {
+  DeviceConfig c = make_config(Mode::kMultipath, 3);
+  const uint64_t len = 4 * kRegionBytes;
+  AlignedBuffer data(len);
+  fill_pattern(data.bytes(), len, 23);
+  for (int p = 0; p < 3; p++) {  // same storage: every path holds the same bytes
+    int fd = ::open(path_file(p).c_str(), O_WRONLY);
+    ASSERT_EQ(pwrite(fd, data.data, len, 0), static_cast<ssize_t>(len));
+    ::close(fd);
+  }
+  open_device(c);
+  ASSERT_TRUE(device_->apply_mappings(all_regions_on(1)).ok());
+  ASSERT_EQ(truncate(path_file(1).c_str(), 0), 0);
+  AlignedBuffer back(len);
+  ASSERT_EQ(read(back, 0, len), IoStatus::kOk);
+  EXPECT_EQ(std::memcmp(back.bytes(), data.bytes(), len), 0);
+  const DeviceReport r = device_->report();
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kErrors], 1u);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kFailovers], 1u);
+  EXPECT_EQ(r.paths[2].stats[PathCounter::kReads], 1u);
+  EXPECT_EQ(r.paths[2].stats[PathCounter::kBytesRead], len);
+  EXPECT_EQ(r.paths[0].stats[PathCounter::kReads], 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, SwitchDeviceTest, ::testing::Values(EngineKind::kIoUring, EngineKind::kSync),
                          [](const ::testing::TestParamInfo<EngineKind>& p) {
                            return std::string(p.param == EngineKind::kIoUring ? "IoUring" : "Sync");
