@@ -59,6 +59,18 @@ IoEngine::~IoEngine() {
   for (auto& w : workers_) w->stop();
 }
 
+uint64_t IoEngine::wakeups() const {
+  uint64_t n = 0;
+  for (const auto& w : workers_) n += w->wakeups();
+  return n;
+}
+
+uint64_t IoEngine::idle_wakeups() const {
+  uint64_t n = 0;
+  for (const auto& w : workers_) n += w->idle_wakeups();
+  return n;
+}
+
 void IoEngine::submit(uint32_t worker_nr, IoRequest* list) noexcept { workers_[worker_nr]->submit(list); }
 
 }  // namespace tcmu_switch

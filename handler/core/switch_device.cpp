@@ -309,6 +309,7 @@ void SwitchDevice::finish_command(Command* cmd, IoStatus status) noexcept {
   RangeLock::Waiter* granted = release_range(cmd);
   void* user = cmd->user;
   commands_->release(cmd);
+  commands_done_.fetch_add(1, std::memory_order_relaxed);
   sink_.command_done(user, status);
   start_granted(granted);
 }
@@ -695,7 +696,8 @@ DeviceReport SwitchDevice::report() const {
                  engine_->nr_workers(), size_bytes_.load(), table_->generation(), {},
                  busy_.load(std::memory_order_relaxed), page_cache_pieces_.load(std::memory_order_relaxed),
                  mapped_direct_refused_.load(std::memory_order_relaxed),
-                 buffer_faults_.load(std::memory_order_relaxed)};
+                 buffer_faults_.load(std::memory_order_relaxed), commands_done_.load(std::memory_order_relaxed),
+                 engine_->wakeups(), engine_->idle_wakeups()};
   for (const auto& path : paths_) r.paths.push_back({path->config(), path->state(), path->direct(), path->stats()});
   return r;
 }

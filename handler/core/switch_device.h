@@ -99,6 +99,9 @@ struct DeviceReport {
   uint64_t page_cache_pieces;      // I/Os (merged pieces) of kMappedNoGup commands sent through the page cache
   uint64_t mapped_direct_refused;  // pieces of kMapped buffers O_DIRECT refused, then sent buffered
   uint64_t buffer_faults;         // pieces failed because the buffer was unusable (no path blamed)
+  uint64_t commands_done;         // commands completed (the sink told), since open
+  uint64_t worker_wakeups;        // the engine's worker threads woke up (IoEngine::wakeups)
+  uint64_t idle_worker_wakeups;   // ... and found nothing to do
 };
 
 // A byte range held against every write-class command (SwitchDevice::hold_range).
@@ -220,6 +223,7 @@ class SwitchDevice final : private IoCompletion {
   std::atomic<uint64_t> buffer_faults_{0};
   std::atomic<uint64_t> page_cache_pieces_{0};
   std::atomic<uint64_t> mapped_direct_refused_{0};
+  std::atomic<uint64_t> commands_done_{0};
   PathStateListener listener_;
   static constexpr size_t kRegionBuckets = 1024;
   uint32_t bucket_shift_ = 0;

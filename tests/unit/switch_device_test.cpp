@@ -781,6 +781,47 @@ TEST_P(SwitchDeviceTest, AMergedIoFailsOverAsAWhole) {
   EXPECT_EQ(r.paths[0].stats[PathCounter::kReads], 0u);
 }
 
+// One completion and at most one worker wake-up per command: 256 KiB
+// commands, one at a time, over four 64 KiB regions all on one path (merged
+// into one I/O). The sink hears each command once, on its last piece; the
+// worker thread (on io_uring: the files complete O_DIRECT writes later, from
+// the block layer) wakes at most once per command, never once per region.
+// On round-robin regions (four I/Os on three paths, which finish at nearly
+// the same time) the worker reaps them together: at most two wake-ups per
+// command, where one per I/O would be four.
+TEST_P(SwitchDeviceTest, ACommandCompletesOnceAndWakesTheWorkerAtMostOnce) {
+  open_device(make_config(Mode::kPlacement, 3));
+  ASSERT_TRUE(device_->report().paths[0].direct) << "the test needs a temp dir that takes O_DIRECT";
+  constexpr int kCommands = 64;
+  const uint64_t len = 4 * kRegionBytes;
+  AlignedBuffer data(len);
+  fill_pattern(data.bytes(), len, 24);
+  auto run = [&](uint64_t* wakeups, uint64_t* ios) {
+    const DeviceReport before = device_->report();
+    for (int i = 0; i < kCommands; i++) ASSERT_EQ(write(data, (i % 8) * len, len), IoStatus::kOk);
+    const DeviceReport after = device_->report();
+    EXPECT_EQ(after.commands_done - before.commands_done, static_cast<uint64_t>(kCommands));
+    *wakeups = after.worker_wakeups - before.worker_wakeups;
+    *ios = sum_paths(after, PathCounter::kWrites) - sum_paths(before, PathCounter::kWrites);
+  };
+  uint64_t wakeups = 0, ios = 0;
+  ASSERT_TRUE(device_->apply_mappings(all_regions_on(2)).ok());
+  run(&wakeups, &ios);
+  EXPECT_EQ(ios, static_cast<uint64_t>(kCommands));
+  EXPECT_LE(wakeups, static_cast<uint64_t>(kCommands)) << "more than one worker wake-up per command";
+  std::printf("one path: %d commands, %llu I/Os, %llu worker wake-ups\n", kCommands,
+              static_cast<unsigned long long>(ios), static_cast<unsigned long long>(wakeups));
+  ASSERT_TRUE(device_->apply_mappings("0:0 1:1 2:2 3:0 4:1 5:2 6:0 7:1 8:2 9:0 a:1 b:2 c:0 d:1 e:2 f:0 "
+                                      "10:1 11:2 12:0 13:1 14:2 15:0 16:1 17:2 18:0 19:1 1a:2 1b:0 1c:1 1d:2 1e:0 1f:1")
+                  .ok());
+  run(&wakeups, &ios);
+  EXPECT_EQ(ios, 4u * kCommands);
+  EXPECT_LE(wakeups, 2u * kCommands) << "the worker woke about once per I/O, not per command";
+  std::printf("round robin: %d commands, %llu I/Os, %llu worker wake-ups\n", kCommands,
+              static_cast<unsigned long long>(ios), static_cast<unsigned long long>(wakeups));
+  EXPECT_EQ(sink_.duplicates(), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, SwitchDeviceTest, ::testing::Values(EngineKind::kIoUring, EngineKind::kSync),
                          [](const ::testing::TestParamInfo<EngineKind>& p) {
                            return std::string(p.param == EngineKind::kIoUring ? "IoUring" : "Sync");
