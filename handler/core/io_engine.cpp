@@ -47,6 +47,10 @@ Result<std::unique_ptr<IoEngine>> IoEngine::create(EngineKind kind, uint32_t nr_
                          " (the kernel or a sandbox refuses io_uring); engine = auto would fall back to sync");
   }
   if (!workers.ok()) return workers.status();
+  // Every lane is set up alike: said once per engine.
+  if (!workers.value().empty())
+    if (const std::string setup = workers.value().front()->describe_setup(); !setup.empty())
+      reporter.report(LogLevel::kInfo, setup);
   std::unique_ptr<IoEngine> engine(new IoEngine(chosen));
   engine->workers_ = std::move(workers).value();
   for (auto& w : engine->workers_) w->start();

@@ -47,6 +47,8 @@ class IoWorker {
   // I/O and never fails (the queue holds every request of the pool). A
   // request may complete, and be reused, before submit() returns.
   virtual void submit(IoRequest* list) noexcept = 0;
+  // What the engine logs once about how its workers were set up ("" if nothing).
+  virtual std::string describe_setup() const { return {}; }
   void start();
   void stop() noexcept;
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "io_worker.h"
+#include "uring_setup.h"
 
 namespace tcmu_switch {
 namespace {
@@ -57,17 +58,7 @@ class UringWorker final : public IoWorker {
     if (!has_eventfd()) return Status::error(std::string("eventfd: ") + std::strerror(errno));
     const unsigned cq_entries = round_up_pow2(static_cast<unsigned>(ctx_.queue_capacity));
     const unsigned sq_entries = std::min(cq_entries, kMaxSubmissionEntries);
-    io_uring_params params{};
-    // Several threads submit (never at once), so no SINGLE_ISSUER.
-    params.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_CQSIZE;
-    params.cq_entries = cq_entries;
-    int rc = io_uring_queue_init_params(sq_entries, &ring_, &params);
-    if (rc == -EINVAL) {  // kernels before 5.19 do not know COOP_TASKRUN
-      params = {};
-      params.flags = IORING_SETUP_CQSIZE;
-      params.cq_entries = cq_entries;
-      rc = io_uring_queue_init_params(sq_entries, &ring_, &params);
-    }
+    int rc = init_ring(io_uring_queue_init_params, sq_entries, cq_entries, ring_, &setup_flags_);
     if (rc < 0) return Status::error(std::string("io_uring_queue_init: ") + std::strerror(-rc));
     ring_ready_ = true;
     std::vector<int> fds;
@@ -80,6 +71,11 @@ class UringWorker final : public IoWorker {
     rc = io_uring_register_eventfd(&ring_, event_fd_);
     if (rc < 0) return Status::error(std::string("io_uring_register_eventfd: ") + std::strerror(-rc));
     return {};
+  }
+
+  std::string describe_setup() const override {
+    return "io_uring set-up flags: " + ring_flag_names(setup_flags_) +
+           " (SINGLE_ISSUER and DEFER_TASKRUN not used: any submitting thread issues on a lane's ring)";
   }
 
   void submit(IoRequest* list) noexcept override {
@@ -226,6 +222,7 @@ class UringWorker final : public IoWorker {
 
   io_uring ring_{};
   bool ring_ready_ = false;
+  unsigned setup_flags_ = 0;  // the optional set-up flags the kernel took
   bool reported_ = false;
   uint64_t served_ = 0;  // requests issued + completions reaped; the ring holder's only
   std::atomic<uint32_t> demand_{0};
