@@ -76,6 +76,7 @@ Result<std::unique_ptr<SwitchDevice>> SwitchDevice::open(const DeviceConfig& con
 Status SwitchDevice::start() {
   if (limits_.size_bytes == 0) return Status::error("LUN size is 0");
   if (limits_.max_xfer_bytes == 0) return Status::error("maximum transfer length is 0");
+  if (limits_.queue_depth == 0) return Status::error("queue depth (hw_queue_depth) is 0");
   for (uint32_t i = 0; i < config_.nr_paths(); i++) {
     auto path = Path::open(config_.paths[i], i, limits_.size_bytes, reporter_);
     if (!path.ok()) return path.status();
@@ -90,7 +91,10 @@ Status SwitchDevice::start() {
   // when unaligned; a flush takes one piece per path.
   const uint64_t region_bytes = config_.region_sectors * kSectorBytes;
   max_pieces_ = static_cast<size_t>(std::max<uint64_t>(limits_.max_xfer_bytes / region_bytes + 2, config_.nr_paths()));
-  const size_t nr_commands = std::max<size_t>(limits_.queue_depth, 1) * kCommandsPerQueueSlot;
+  // Sized from the LUN (hw_queue_depth, max transfer), once, at open; no
+  // more command contexts than a lane can hold requests in flight.
+  const size_t nr_commands =
+      std::min<size_t>(limits_.queue_depth, kMaxQueueCapacity / kCommandsPerQueueSlot) * kCommandsPerQueueSlot;
   const size_t nr_pieces = std::max(max_pieces_, std::min(nr_commands * max_pieces_, kMaxPiecePool));
   // The kernel hands a command at most one iovec per page; slicing adds one per piece.
   const size_t iov_per_command = limits_.max_xfer_bytes / kPageBytes + 2 + max_pieces_;
@@ -119,7 +123,10 @@ Status SwitchDevice::start() {
                                         std::to_string(config_.nr_paths()) + " paths, " +
                                         std::to_string(table_->generation()) + " table generation, " +
                                         engine_name(engine_->kind()) + " engine with " +
-                                        std::to_string(engine_->nr_workers()) + " workers");
+                                        std::to_string(engine_->nr_workers()) + " workers; pools of " +
+                                        std::to_string(nr_commands) + " commands and " + std::to_string(nr_pieces) +
+                                        " I/Os (queue depth " + std::to_string(limits_.queue_depth) +
+                                        ", max transfer " + std::to_string(limits_.max_xfer_bytes >> 10) + " KiB)");
   return {};
 }
 

@@ -62,7 +62,7 @@ class CommandSink {
 struct DeviceLimits {
   uint64_t size_bytes = 0;
   uint64_t max_xfer_bytes = 1 << 20;  // largest command the kernel sends
-  uint32_t queue_depth = 128;         // commands in flight (LIO's hw_queue_depth)
+  uint32_t queue_depth = 128;         // commands in flight: the LUN's hw_queue_depth (the pools' size)
   uint32_t block_bytes = 512;         // the LUN's logical block, for LBAs in the logs
   // Write-class commands wait for overlapping ones still in flight (RangeLock).
   // Off only to measure what the ordering costs.
