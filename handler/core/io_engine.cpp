@@ -47,6 +47,10 @@ Result<std::unique_ptr<IoEngine>> IoEngine::create(EngineKind kind, uint32_t nr_
                          " (the kernel or a sandbox refuses io_uring); engine = auto would fall back to sync");
   }
   if (!workers.ok()) return workers.status();
+  // Every lane is set up alike: said once per engine.
+  if (!workers.value().empty())
+    if (const std::string setup = workers.value().front()->describe_setup(); !setup.empty())
+      reporter.report(LogLevel::kInfo, setup);
   std::unique_ptr<IoEngine> engine(new IoEngine(chosen));
   engine->workers_ = std::move(workers).value();
   for (auto& w : engine->workers_) w->start();
@@ -57,6 +61,18 @@ IoEngine::IoEngine(EngineKind kind) : kind_(kind) {}
 
 IoEngine::~IoEngine() {
   for (auto& w : workers_) w->stop();
+}
+
+uint64_t IoEngine::wakeups() const {
+  uint64_t n = 0;
+  for (const auto& w : workers_) n += w->wakeups();
+  return n;
+}
+
+uint64_t IoEngine::idle_wakeups() const {
+  uint64_t n = 0;
+  for (const auto& w : workers_) n += w->idle_wakeups();
+  return n;
 }
 
 void IoEngine::submit(uint32_t worker_nr, IoRequest* list) noexcept { workers_[worker_nr]->submit(list); }

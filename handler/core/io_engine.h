@@ -46,6 +46,11 @@ class IoEngine {
 
   EngineKind kind() const { return kind_; }
   uint32_t nr_workers() const { return static_cast<uint32_t>(workers_.size()); }
+  // Wake-ups of the worker threads, all lanes (IoWorker::wakeups): with the
+  // commands completed, what tells whether a command costs one hand-off or one
+  // per piece.
+  uint64_t wakeups() const;
+  uint64_t idle_wakeups() const;
 
   // Sends a list of requests (linked by IoRequest::next) down one lane; never
   // blocks on I/O, never fails (queues hold every request of the pool).

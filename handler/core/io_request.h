@@ -4,6 +4,9 @@
 
 #include <sys/uio.h>
 
+#include <algorithm>
+#include <climits>
+#include <cstddef>
 #include <cstdint>
 
 namespace tcmu_switch {
@@ -23,7 +26,8 @@ struct IoRequest {
   uint32_t iov_cnt = 0;
   uint64_t lun_offset = 0;  // bytes; the path's offset is added at submission
   uint64_t len = 0;         // bytes still to transfer
-  uint64_t region_nr = 0;
+  uint64_t region_nr = 0;   // the first region it covers
+  uint32_t nr_regions = 1;  // adjacent regions merged into it (extend_request)
   iovec* iov = nullptr;     // slice of the command's iovecs, advanced on short transfers
   Command* cmd = nullptr;
   IoRequest* next = nullptr;  // free-list / batch link
@@ -44,6 +48,33 @@ inline void advance_request(IoRequest& req, uint64_t bytes) {
       bytes = 0;
     }
   }
+}
+
+// True where iovec b starts in memory where a ends: the two can be one.
+inline bool continues(const iovec& a, const iovec& b) {
+  return static_cast<const char*>(a.iov_base) + a.iov_len == b.iov_base;
+}
+
+// Whether n slices at `slice` (directly after req's own iovecs in one array)
+// may join req and keep it within IOV_MAX iovecs (preadv and io_uring refuse
+// more).
+inline bool fits_iov_max(const IoRequest& req, const iovec* slice, size_t n) {
+  const bool joins = n > 0 && req.iov_cnt > 0 && continues(req.iov[req.iov_cnt - 1], slice[0]);
+  return req.iov_cnt + n - (joins ? 1 : 0) <= IOV_MAX;
+}
+
+// Appends the next region's piece to req: len bytes more and the n iovec
+// slices at `slice`, which directly follow req's own in the same array; a
+// slice that runs on from req's last iovec joins it.
+inline void extend_request(IoRequest& req, uint64_t len, iovec* slice, size_t n) {
+  req.len += len;
+  req.nr_regions++;
+  if (n > 0 && req.iov_cnt > 0 && continues(req.iov[req.iov_cnt - 1], slice[0])) {
+    req.iov[req.iov_cnt - 1].iov_len += slice[0].iov_len;
+    std::copy(slice + 1, slice + n, slice);
+    n--;
+  }
+  req.iov_cnt += static_cast<uint32_t>(n);
 }
 
 // Called by the engine on a worker thread when a request finished. result is

@@ -39,10 +39,16 @@ class IoWorker {
   IoWorker& operator=(const IoWorker&) = delete;
 
   bool has_eventfd() const { return event_fd_ >= 0; }
+  // Times the worker thread woke from its wait, and how many of those found
+  // nothing to do (the work was taken by a submitting thread meanwhile).
+  uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
+  uint64_t idle_wakeups() const { return idle_wakeups_.load(std::memory_order_relaxed); }
   // Takes a list of requests linked by IoRequest::next. Never blocks on
   // I/O and never fails (the queue holds every request of the pool). A
   // request may complete, and be reused, before submit() returns.
   virtual void submit(IoRequest* list) noexcept = 0;
+  // What the engine logs once about how its workers were set up ("" if nothing).
+  virtual std::string describe_setup() const { return {}; }
   void start();
   void stop() noexcept;
 
@@ -57,6 +63,10 @@ class IoWorker {
   // to move (short transfer) and must be issued again.
   bool settle(IoRequest* req, int result) noexcept;
   bool stopping() const noexcept { return stop_.load(std::memory_order_acquire); }
+  void count_wakeup(bool idle) noexcept {
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
+    if (idle) idle_wakeups_.fetch_add(1, std::memory_order_relaxed);
+  }
   uint64_t file_offset(const IoRequest& req) const {
     return ctx_.paths[req.path_nr]->config().offset_bytes + req.lun_offset;
   }
@@ -67,6 +77,8 @@ class IoWorker {
 
  private:
   std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> wakeups_{0};
+  std::atomic<uint64_t> idle_wakeups_{0};
   std::thread thread_;
 };
 

@@ -32,15 +32,18 @@ Result<PathState> parse_path_state(std::string_view text);
 // A path's counters. Adding one takes a row here and its name in
 // kPathCounterNames: D-Bus and the targetcli plugin list them from there.
 enum class PathCounter : uint8_t {
-  kReads,         // pieces
-  kWrites,        // pieces
+  // kReads, kWrites and kUnmaps count I/Os issued to the path: adjacent
+  // regions of one command on the same path go out as one I/O and count
+  // once (switch_device.cpp, send_window); the byte counters are exact.
+  kReads,
+  kWrites,
   kFlushes,
-  kUnmaps,        // pieces
+  kUnmaps,
   kBytesRead,
   kBytesWritten,
-  kErrors,        // pieces that failed on this path
-  kFailovers,     // pieces sent on to another path after an error here
-  kBounced,       // pieces retried through the page cache (O_DIRECT refused the buffer)
+  kErrors,        // I/Os that failed on this path
+  kFailovers,     // I/Os sent on to another path after an error here
+  kBounced,       // I/Os retried through the page cache (O_DIRECT refused the buffer)
 };
 inline constexpr const char* kPathCounterNames[] = {
     "reads", "writes", "flushes", "unmaps", "bytes_read", "bytes_written", "errors", "failovers", "bounced"};

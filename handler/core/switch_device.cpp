@@ -76,6 +76,7 @@ Result<std::unique_ptr<SwitchDevice>> SwitchDevice::open(const DeviceConfig& con
 Status SwitchDevice::start() {
   if (limits_.size_bytes == 0) return Status::error("LUN size is 0");
   if (limits_.max_xfer_bytes == 0) return Status::error("maximum transfer length is 0");
+  if (limits_.queue_depth == 0) return Status::error("queue depth (hw_queue_depth) is 0");
   for (uint32_t i = 0; i < config_.nr_paths(); i++) {
     auto path = Path::open(config_.paths[i], i, limits_.size_bytes, reporter_);
     if (!path.ok()) return path.status();
@@ -90,7 +91,10 @@ Status SwitchDevice::start() {
   // when unaligned; a flush takes one piece per path.
   const uint64_t region_bytes = config_.region_sectors * kSectorBytes;
   max_pieces_ = static_cast<size_t>(std::max<uint64_t>(limits_.max_xfer_bytes / region_bytes + 2, config_.nr_paths()));
-  const size_t nr_commands = std::max<size_t>(limits_.queue_depth, 1) * kCommandsPerQueueSlot;
+  // Sized from the LUN (hw_queue_depth, max transfer), once, at open; no
+  // more command contexts than a lane can hold requests in flight.
+  const size_t nr_commands =
+      std::min<size_t>(limits_.queue_depth, kMaxQueueCapacity / kCommandsPerQueueSlot) * kCommandsPerQueueSlot;
   const size_t nr_pieces = std::max(max_pieces_, std::min(nr_commands * max_pieces_, kMaxPiecePool));
   // The kernel hands a command at most one iovec per page; slicing adds one per piece.
   const size_t iov_per_command = limits_.max_xfer_bytes / kPageBytes + 2 + max_pieces_;
@@ -121,7 +125,10 @@ Status SwitchDevice::start() {
                                         std::to_string(nr_direct) + " with O_DIRECT), " +
                                         std::to_string(table_->generation()) + " table generation, " +
                                         engine_name(engine_->kind()) + " engine with " +
-                                        std::to_string(engine_->nr_workers()) + " workers");
+                                        std::to_string(engine_->nr_workers()) + " workers; pools of " +
+                                        std::to_string(nr_commands) + " commands and " + std::to_string(nr_pieces) +
+                                        " I/Os (queue depth " + std::to_string(limits_.queue_depth) +
+                                        ", max transfer " + std::to_string(limits_.max_xfer_bytes >> 10) + " KiB)");
   return {};
 }
 
@@ -311,12 +318,18 @@ void SwitchDevice::finish_command(Command* cmd, IoStatus status) noexcept {
   RangeLock::Waiter* granted = release_range(cmd);
   void* user = cmd->user;
   commands_->release(cmd);
+  commands_done_.fetch_add(1, std::memory_order_relaxed);
   sink_.command_done(user, status);
   start_granted(granted);
 }
 
 // Splits the command's next window at regions and sends the pieces, keeping
-// the submission guard. On error nothing was sent.
+// the submission guard. On error nothing was sent. Adjacent pieces routed to
+// one path are contiguous on it too (a path holds LUN byte o at its offset +
+// o), so they go out as one I/O, its iovecs joined where the buffer runs on,
+// up to IOV_MAX iovecs (the window already bounds its length by the max
+// transfer). A merged I/O fails over, bounces or fails as a whole, as a piece
+// did: every region in it is on the same path.
 IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
   const uint64_t window = std::min(cmd->remaining, limits_.max_xfer_bytes);
   // One generation routes every piece of the command: the first window
@@ -333,31 +346,43 @@ IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
   const bool transfers = cmd->op == IoOp::kRead || cmd->op == IoOp::kWrite;
   size_t iov_used = 0;
   bool sliced = true;
-  IoRequest* req = list;
+  IoRequest* last = nullptr;  // the I/O the next piece may extend
+  IoRequest* spare = list;    // pieces not yet used: merging leaves some over
+  uint64_t ios = 0;
   for_each_region_piece(table.region_bytes(), cmd->next_offset, window,
                         [&](uint64_t region_nr, uint64_t piece_offset, uint64_t piece_len) {
-    IoRequest* next = req->next;
-    *req = IoRequest{.op = cmd->op, .buffered = cmd->page_cache(), .rw_flags = cmd->rw_flags,
-                     .path_nr = route(table, region_nr), .lun_offset = piece_offset, .len = piece_len,
-                     .region_nr = region_nr, .cmd = cmd, .next = next};
+    const uint32_t path_nr = route(table, region_nr);
+    iovec* slice = cmd->iov_scratch + iov_used;
+    size_t n = 0;
     if (transfers) {
-      const size_t n = cmd->data.take(piece_len, cmd->iov_scratch + iov_used, cmd->iov_capacity - iov_used);
+      n = cmd->data.take(piece_len, slice, cmd->iov_capacity - iov_used);
       sliced = sliced && n > 0;
-      req->iov = cmd->iov_scratch + iov_used;
-      req->iov_cnt = static_cast<uint32_t>(n);
-      iov_used += n;
     }
-    req = next;
+    if (last != nullptr && last->path_nr == path_nr && (!transfers || fits_iov_max(*last, slice, n))) {
+      extend_request(*last, piece_len, slice, n);
+    } else {
+      IoRequest* req = spare;
+      spare = req->next;
+      *req = IoRequest{.op = cmd->op, .buffered = cmd->page_cache(), .rw_flags = cmd->rw_flags,
+                       .path_nr = path_nr, .lun_offset = piece_offset, .len = piece_len,
+                       .region_nr = region_nr, .iov = slice, .cmd = cmd, .next = spare};
+      req->iov_cnt = static_cast<uint32_t>(n);
+      last = req;
+      ios++;
+    }
+    iov_used = static_cast<size_t>(last->iov + last->iov_cnt - cmd->iov_scratch);
   });
+  if (last != nullptr) last->next = nullptr;
+  release_pieces(spare);
   if (!sliced) {  // the iovecs do not cover the command, or are finer than the kernel ever sends
     release_pieces(list);
     return IoStatus::kHardwareError;
   }
   if (reader && window < cmd->remaining) cmd->table = reader->pin();
-  if (cmd->page_cache()) page_cache_pieces_.fetch_add(nr, std::memory_order_relaxed);
+  if (cmd->page_cache()) page_cache_pieces_.fetch_add(ios, std::memory_order_relaxed);
   cmd->next_offset += window;
   cmd->remaining -= window;
-  cmd->pending.store(static_cast<uint32_t>(nr) + 1, std::memory_order_relaxed);
+  cmd->pending.store(static_cast<uint32_t>(ios) + 1, std::memory_order_relaxed);
   dispatch(pick_worker(), list);
   return IoStatus::kOk;
 }
@@ -490,9 +515,16 @@ IoStatus SwitchDevice::error_status(IoOp op) {
 
 void SwitchDevice::account(Path& path, const IoRequest& req) {
   if (req.op == IoOp::kRead || req.op == IoOp::kWrite) {
-    // A device grown by resize() counts its new regions in the last bucket.
-    const uint64_t bucket = std::min<uint64_t>(req.region_nr >> bucket_shift_, kRegionBuckets - 1);
-    region_ios_[bucket].fetch_add(1, std::memory_order_relaxed);
+    // The histogram counts region pieces: an I/O merged across n regions
+    // counts in each. A device grown by resize() counts its new regions in
+    // the last bucket.
+    const uint64_t end = req.region_nr + req.nr_regions;
+    for (uint64_t r = req.region_nr; r < end;) {
+      const uint64_t bucket = std::min<uint64_t>(r >> bucket_shift_, kRegionBuckets - 1);
+      const uint64_t bucket_end = bucket == kRegionBuckets - 1 ? end : std::min(end, (bucket + 1) << bucket_shift_);
+      region_ios_[bucket].fetch_add(bucket_end - r, std::memory_order_relaxed);
+      r = bucket_end;
+    }
   }
   switch (req.op) {
     case IoOp::kRead:
@@ -673,7 +705,8 @@ DeviceReport SwitchDevice::report() const {
                  engine_->nr_workers(), size_bytes_.load(), table_->generation(), {},
                  busy_.load(std::memory_order_relaxed), page_cache_pieces_.load(std::memory_order_relaxed),
                  mapped_direct_refused_.load(std::memory_order_relaxed),
-                 buffer_faults_.load(std::memory_order_relaxed)};
+                 buffer_faults_.load(std::memory_order_relaxed), commands_done_.load(std::memory_order_relaxed),
+                 engine_->wakeups(), engine_->idle_wakeups()};
   for (const auto& path : paths_) r.paths.push_back({path->config(), path->state(), path->direct(), path->stats()});
   return r;
 }

@@ -62,7 +62,7 @@ class CommandSink {
 struct DeviceLimits {
   uint64_t size_bytes = 0;
   uint64_t max_xfer_bytes = 1 << 20;  // largest command the kernel sends
-  uint32_t queue_depth = 128;         // commands in flight (LIO's hw_queue_depth)
+  uint32_t queue_depth = 128;         // commands in flight: the LUN's hw_queue_depth (the pools' size)
   uint32_t block_bytes = 512;         // the LUN's logical block, for LBAs in the logs
   // Write-class commands wait for overlapping ones still in flight (RangeLock).
   // Off only to measure what the ordering costs.
@@ -96,9 +96,12 @@ struct DeviceReport {
   uint64_t generation;
   std::vector<PathReport> paths;
   uint64_t busy;  // commands refused because a pool was empty
-  uint64_t page_cache_pieces;      // pieces of kMappedNoGup commands sent through the page cache
+  uint64_t page_cache_pieces;      // I/Os (merged pieces) of kMappedNoGup commands sent through the page cache
   uint64_t mapped_direct_refused;  // pieces of kMapped buffers O_DIRECT refused, then sent buffered
   uint64_t buffer_faults;         // pieces failed because the buffer was unusable (no path blamed)
+  uint64_t commands_done;         // commands completed (the sink told), since open
+  uint64_t worker_wakeups;        // the engine's worker threads woke up (IoEngine::wakeups)
+  uint64_t idle_worker_wakeups;   // ... and found nothing to do
 };
 
 // A byte range held against every write-class command (SwitchDevice::hold_range).
@@ -220,6 +223,7 @@ class SwitchDevice final : private IoCompletion {
   std::atomic<uint64_t> buffer_faults_{0};
   std::atomic<uint64_t> page_cache_pieces_{0};
   std::atomic<uint64_t> mapped_direct_refused_{0};
+  std::atomic<uint64_t> commands_done_{0};
   PathStateListener listener_;
   static constexpr size_t kRegionBuckets = 1024;
   uint32_t bucket_shift_ = 0;

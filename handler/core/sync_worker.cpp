@@ -27,14 +27,22 @@ class SyncWorker final : public IoWorker {
 
  private:
   void run() noexcept override {
+    bool woken = false;
     for (;;) {
       IoRequest* req = nullptr;
-      while (queue_.pop(req)) execute(req);
+      bool idle = true;
+      while (queue_.pop(req)) {
+        execute(req);
+        idle = false;
+      }
+      if (woken) count_wakeup(idle);
+      woken = false;
       if (stopping()) break;
       sleeping_.store(true, std::memory_order_seq_cst);
       if (queue_.empty()) {
         uint64_t count = 0;
         [[maybe_unused]] ssize_t n = read(event_fd_, &count, sizeof(count));
+        woken = true;
       }
       sleeping_.store(false, std::memory_order_seq_cst);
     }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "io_worker.h"
+#include "uring_setup.h"
 
 namespace tcmu_switch {
 namespace {
@@ -57,17 +58,7 @@ class UringWorker final : public IoWorker {
     if (!has_eventfd()) return Status::error(std::string("eventfd: ") + std::strerror(errno));
     const unsigned cq_entries = round_up_pow2(static_cast<unsigned>(ctx_.queue_capacity));
     const unsigned sq_entries = std::min(cq_entries, kMaxSubmissionEntries);
-    io_uring_params params{};
-    // Several threads submit (never at once), so no SINGLE_ISSUER.
-    params.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_CQSIZE;
-    params.cq_entries = cq_entries;
-    int rc = io_uring_queue_init_params(sq_entries, &ring_, &params);
-    if (rc == -EINVAL) {  // kernels before 5.19 do not know COOP_TASKRUN
-      params = {};
-      params.flags = IORING_SETUP_CQSIZE;
-      params.cq_entries = cq_entries;
-      rc = io_uring_queue_init_params(sq_entries, &ring_, &params);
-    }
+    int rc = init_ring(io_uring_queue_init_params, sq_entries, cq_entries, ring_, &setup_flags_);
     if (rc < 0) return Status::error(std::string("io_uring_queue_init: ") + std::strerror(-rc));
     ring_ready_ = true;
     std::vector<int> fds;
@@ -82,28 +73,38 @@ class UringWorker final : public IoWorker {
     return {};
   }
 
+  std::string describe_setup() const override {
+    return "io_uring set-up flags: " + ring_flag_names(setup_flags_) +
+           " (SINGLE_ISSUER and DEFER_TASKRUN not used: any submitting thread issues on a lane's ring)";
+  }
+
   void submit(IoRequest* list) noexcept override {
     push_all(list);
-    serve();
+    (void)serve();
   }
 
  private:
   void run() noexcept override {
+    bool woken = false;
     for (;;) {
-      serve();
+      const uint64_t served = serve();
+      if (woken) count_wakeup(served == 0);
       if (stopping() && inflight_.load(std::memory_order_relaxed) == 0 && queue_.empty()) break;
-      wait_for_signal();
+      woken = wait_for_signal();
     }
   }
 
   // Runs the ring unless another thread holds it. demand_ counts the calls
   // since the holder took the ring; the holder lets go only by bringing it
   // back to 0 from the count it has seen, so a call that came meanwhile (its
-  // requests already queued) makes it go round once more.
-  void serve() noexcept {
+  // requests already queued) makes it go round once more. Returns the
+  // requests this call issued and reaped (0 when another thread held the ring).
+  uint64_t serve() noexcept {
     uint32_t seen = demand_.fetch_add(1, std::memory_order_acq_rel);
-    if (seen != 0) return;
+    if (seen != 0) return 0;
     seen = 1;
+    const uint64_t served_before = served_;
+    uint64_t served = 0;
     do {
       io_uring_cq_eventfd_toggle(&ring_, false);  // the holder reaps by itself
       pump();
@@ -111,8 +112,10 @@ class UringWorker final : public IoWorker {
       // posted while the signal was off are reaped here.
       io_uring_cq_eventfd_toggle(&ring_, true);
       reap();
+      served = served_ - served_before;  // read while held: served_ is the holder's
     } while (io_uring_sq_ready(&ring_) > 0 || !queue_.empty() ||
              !demand_.compare_exchange_strong(seen, 0, std::memory_order_acq_rel));
+    return served;
   }
 
   // REQUIRES: the ring held.
@@ -128,13 +131,14 @@ class UringWorker final : public IoWorker {
     } while (io_uring_sq_ready(&ring_) > 0 || !queue_.empty());
   }
 
-  void wait_for_signal() noexcept {
+  // True when the eventfd woke it (not the in-flight timeout).
+  bool wait_for_signal() noexcept {
     pollfd pfd{event_fd_, POLLIN, 0};
     const int timeout = inflight_.load(std::memory_order_relaxed) > 0 ? kInflightPollMs : -1;
-    if (poll(&pfd, 1, timeout) > 0) {
-      uint64_t count = 0;
-      [[maybe_unused]] ssize_t n = read(event_fd_, &count, sizeof(count));
-    }
+    if (poll(&pfd, 1, timeout) <= 0) return false;
+    uint64_t count = 0;
+    [[maybe_unused]] ssize_t n = read(event_fd_, &count, sizeof(count));
+    return true;
   }
 
   // A free SQE, or the error to fail the request with when the kernel takes
@@ -188,6 +192,7 @@ class UringWorker final : public IoWorker {
     sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data(sqe, req);
     inflight_.fetch_add(1, std::memory_order_relaxed);
+    served_++;
   }
 
   // Short transfers go back into the lane's queue (never straight into the
@@ -200,6 +205,7 @@ class UringWorker final : public IoWorker {
     unsigned seen = 0;
     io_uring_for_each_cqe(&ring_, head, cqe) {
       seen++;
+      served_++;
       auto* req = static_cast<IoRequest*>(io_uring_cqe_get_data(cqe));
       inflight_.fetch_sub(1, std::memory_order_relaxed);
       if (!settle(req, cqe->res)) queue_.push(req);
@@ -216,7 +222,9 @@ class UringWorker final : public IoWorker {
 
   io_uring ring_{};
   bool ring_ready_ = false;
+  unsigned setup_flags_ = 0;  // the optional set-up flags the kernel took
   bool reported_ = false;
+  uint64_t served_ = 0;  // requests issued + completions reaped; the ring holder's only
   std::atomic<uint32_t> demand_{0};
   std::atomic<size_t> inflight_{0};
 };

@@ -254,6 +254,17 @@ void learn_lun_facts(tcmu_device* dev, SwitchState& state, uint32_t block_size) 
   if (state.caw_buffer == nullptr) throw std::bad_alloc();
 }
 
+// The LUN's hw_queue_depth (configfs): the commands LIO keeps in flight on it,
+// which the device's pools are sized for. Unreadable: LIO's default for
+// TCMU, said in the log.
+uint32_t lun_queue_depth(tcmu_device* dev) {
+  constexpr uint32_t kLioDefaultDepth = 128;
+  const int depth = tcmu_cfgfs_dev_get_attr_int(dev, "hw_queue_depth");
+  if (depth > 0) return static_cast<uint32_t>(depth);
+  tcmu_dev_warn(dev, "hw_queue_depth unreadable (%d): pools sized for %u commands\n", depth, kLioDefaultDepth);
+  return kLioDefaultDepth;
+}
+
 int switch_open(tcmu_device* dev, bool reopen) noexcept {
   try {
     auto state = std::make_unique<SwitchState>(dev);
@@ -268,6 +279,7 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
     limits.size_bytes = tcmu_dev_get_num_lbas(dev) * block_size;
     limits.max_xfer_bytes = uint64_t{tcmu_dev_get_max_xfer_len(dev)} * block_size;
     limits.block_bytes = block_size;
+    limits.queue_depth = lun_queue_depth(dev);
     auto device = tcmu_switch::SwitchDevice::open(config.value(), limits, state->sink, state->reporter);
     if (!device.ok()) {
       tcmu_dev_err(dev, "%s\n", device.status().message().c_str());

@@ -307,7 +307,7 @@ class Submitter {
 double per_io(uint64_t total, uint64_t ios) { return ios ? static_cast<double>(total) / static_cast<double>(ios) : 0.0; }
 
 void print_result(const Options& o, const DeviceReport& report, const Snapshot& a, const Snapshot& b,
-                  uint64_t refused, uint64_t errors, uint64_t pieces) {
+                  uint64_t refused, uint64_t errors, uint64_t pieces, uint64_t wakeups, uint64_t idle_wakeups) {
   const double secs = std::chrono::duration<double>(b.when - a.when).count();
   const uint64_t ios = b.ios - a.ios;
   const uint64_t cpu_us = b.cpu_us - a.cpu_us;
@@ -317,11 +317,13 @@ void print_result(const Options& o, const DeviceReport& report, const Snapshot& 
       "{\"rw\": \"%s\", \"bs\": %" PRIu64 ", \"qd\": %u, \"workers\": %u, \"engine\": \"%s\", \"nr_paths\": %zu, "
       "\"region_sectors\": %" PRIu64 ", \"direct\": %s, \"seconds\": %.3f, \"ios\": %" PRIu64 ", \"iops\": %.1f, "
       "\"mb_per_s\": %.1f, \"cpu_us\": %" PRIu64 ", \"cpu_us_per_io\": %.3f, \"cpu_cores\": %.3f, "
-      "\"sleeps_per_io\": %.3f, \"allocations\": %" PRIu64 ", \"allocations_per_io\": %.6f, \"pieces_per_io\": %.3f, \"busy_retries\": %" PRIu64
+      "\"sleeps_per_io\": %.3f, \"allocations\": %" PRIu64 ", \"allocations_per_io\": %.6f, \"pieces_per_io\": %.3f, \"worker_wakeups_per_io\": %.3f, "
+      "\"idle_worker_wakeups_per_io\": %.3f, \"busy_retries\": %" PRIu64
       ", \"errors\": %" PRIu64 ", \"range_lock\": %s}\n",
       o.rw.c_str(), o.bs, o.qd, report.nr_workers, engine_name(report.engine), report.paths.size(), o.region_sectors,
       report.paths[0].direct ? "true" : "false", secs, ios, iops, iops * static_cast<double>(o.bs) / 1e6, cpu_us,
       per_io(cpu_us, ios), static_cast<double>(cpu_us) / 1e6 / secs, per_io(b.sleeps - a.sleeps, ios), allocs, per_io(allocs, ios), per_io(pieces, ios),
+      per_io(wakeups, ios), per_io(idle_wakeups, ios),
       refused, errors, o.range_lock ? "true" : "false");
 }
 
@@ -351,18 +353,22 @@ int run(const Options& o) {
   for (Slot& s : slots) submitter.submit(s);
   submitter.run_while([&] { return clock::now() < warm_until; });
 
-  const uint64_t pieces_before = pieces_done(dev->report());
+  const DeviceReport report_before = dev->report();
+  const uint64_t pieces_before = pieces_done(report_before);
   const Snapshot start = take_snapshot(submitter.completed());
   const auto stop_at = start.when + std::chrono::duration<double>(o.seconds);
   // Reading the clock every command costs ~20 ns (vDSO), far below one I/O.
   submitter.run_while([&] { return clock::now() < stop_at; });
   const Snapshot end = take_snapshot(submitter.completed());
-  const uint64_t pieces = pieces_done(dev->report()) - pieces_before;
+  const DeviceReport report_after = dev->report();
+  const uint64_t pieces = pieces_done(report_after) - pieces_before;
+  const uint64_t wakeups = report_after.worker_wakeups - report_before.worker_wakeups;
+  const uint64_t idle_wakeups = report_after.idle_worker_wakeups - report_before.idle_worker_wakeups;
 
   submitter.drain(slots.size());
   const DeviceReport report = dev->report();
   dev.reset();
-  print_result(o, report, start, end, submitter.refused(), done.errors(), pieces);
+  print_result(o, report, start, end, submitter.refused(), done.errors(), pieces, wakeups, idle_wakeups);
   for (Slot& s : slots) free(s.buffer);
   return done.errors() == 0 ? 0 : 1;
 }

@@ -10,6 +10,13 @@ fails on speed.
 
     host_bench.py --bench BIN --out host.json [--dir DIR] [--seconds S] [--repeat N]
                   [--workers 1,2] [--qd 32] [--lun-mib 256] [--lock-cost]
+                  [--nr-paths 3] [--baseline OLD_BIN]
+
+--baseline runs a second data_path_bench (an older build) in every round
+too, right before the new one, so that a change is measured before and after
+in one run under the same load; each row then also has the baseline's median
+and its ratios. --nr-paths 1 puts every region on one path (256 KiB commands
+are then one I/O after piece merging, four before).
 
 --lock-cost runs only 4 KiB random writes, the core with its range lock on and
 off in alternate rounds (issue #20: what ordering overlapping writes costs).
@@ -42,10 +49,10 @@ def load_average():
     return round(os.getloadavg()[0], 2)
 
 
-def make_path_files(directory, lun_bytes):
+def make_path_files(directory, lun_bytes, nr_paths):
     os.makedirs(directory, exist_ok=True)
     paths = []
-    for i in range(NR_PATHS):
+    for i in range(nr_paths):
         path = os.path.join(directory, "path%d" % i)
         with open(path, "wb") as f:
             # Allocate every page now, so reads touch data rather than holes.
@@ -54,8 +61,8 @@ def make_path_files(directory, lun_bytes):
     return paths
 
 
-def run_core(args, paths, lun_bytes, rw, bs, workers, range_lock="on"):
-    cmd = [args.bench, "--paths", ",".join(paths), "--lun-bytes", str(lun_bytes), "--rw", rw,
+def run_core(args, paths, lun_bytes, rw, bs, workers, range_lock="on", bench=None):
+    cmd = [bench or args.bench, "--paths", ",".join(paths), "--lun-bytes", str(lun_bytes), "--rw", rw,
            "--bs", str(bs), "--qd", str(args.qd), "--workers", str(workers),
            "--region-sectors", str(REGION_SECTORS), "--seconds", str(args.seconds),
            "--warmup", str(args.warmup), "--range-lock", range_lock]
@@ -108,8 +115,10 @@ def bench_pair(args, paths, lun_bytes, rw, bs, workers):
     """args.repeat rounds of core then fio; the row keeps each side's median
     round and the spread of the per-round ratios (the host is shared)."""
     load = load_average()
-    cores, fios = [], []
+    cores, fios, bases = [], [], []
     for _ in range(args.repeat):
+        if args.baseline:
+            bases.append(run_core(args, paths, lun_bytes, rw, bs, workers, bench=args.baseline))
         cores.append(run_core(args, paths, lun_bytes, rw, bs, workers))
         fios.append(run_fio(args, paths, lun_bytes, rw, bs, workers, 1 if cores[-1]["direct"] else 0))
     core, fio = median_sample(cores), median_sample(fios)
@@ -124,6 +133,19 @@ def bench_pair(args, paths, lun_bytes, rw, bs, workers):
               rw, bs // 1024, workers, args.qd, core["iops"], core["mb_per_s"], core["cpu_us_per_io"],
               core["allocations"], fio["iops"], fio["mb_per_s"], fio["cpu_us_per_io"],
               row["core_over_fio_iops"] or 0, " ".join("%.2f" % r for r in round_ratios), load), flush=True)
+    if bases:
+        base = median_sample(bases)
+        row.update({"baseline": base, "baseline_over_fio_iops": ratio(base["iops"], fio["iops"]),
+                    "baseline_over_fio_cpu_per_io": ratio(base["cpu_us_per_io"], fio["cpu_us_per_io"]),
+                    "core_over_baseline_iops": ratio(core["iops"], base["iops"])})
+        print("     baseline %9.0f IOPS %6.2f us CPU/IO %.2f sleeps/IO %.2f pieces/IO | new %.2f sleeps/IO "
+              "%.2f pieces/IO | fio %.2f ctx/IO | baseline/fio %.2f, CPU/IO %.2f | new/fio %.2f, CPU/IO %.2f | "
+              "new/baseline %.2f" % (
+                  base["iops"], base["cpu_us_per_io"], base["sleeps_per_io"], base["pieces_per_io"],
+                  core["sleeps_per_io"], core["pieces_per_io"], fio["ctx_per_io"],
+                  row["baseline_over_fio_iops"] or 0, row["baseline_over_fio_cpu_per_io"] or 0,
+                  row["core_over_fio_iops"] or 0, row["core_over_fio_cpu_per_io"] or 0,
+                  row["core_over_baseline_iops"] or 0), flush=True)
     return row
 
 
@@ -158,13 +180,15 @@ def main():
     p.add_argument("--qd", type=int, default=32, help="commands in flight in total")
     p.add_argument("--lun-mib", type=int, default=256)
     p.add_argument("--lock-cost", action="store_true", help="only the range lock's cost: 4 KiB randwrite, on vs off")
+    p.add_argument("--nr-paths", type=int, default=NR_PATHS, help="path files (1: every region on one path)")
+    p.add_argument("--baseline", help="an older data_path_bench, run in every round next to --bench")
     args = p.parse_args()
 
     lun_bytes = args.lun_mib << 20
     work = os.path.join(args.dir, "tcmu-switch-bench.%d" % os.getpid())
     rows = []
     try:
-        paths = make_path_files(work, lun_bytes)
+        paths = make_path_files(work, lun_bytes, args.nr_paths)
         for workers in (int(w) for w in args.workers.split(",")):
             if args.lock_cost:
                 rows.append(lock_cost(args, paths, lun_bytes, workers))
@@ -174,7 +198,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     doc = {"kernel": os.uname().release, "nproc": os.cpu_count(), "dir": args.dir,
-           "nr_paths": NR_PATHS, "region_sectors": REGION_SECTORS, "seconds": args.seconds,
+           "nr_paths": args.nr_paths, "region_sectors": REGION_SECTORS, "seconds": args.seconds,
            "fio_version": subprocess.run(["fio", "--version"], capture_output=True, text=True).stdout.strip(),
            "rows": rows}
     with open(args.out, "w") as f:

@@ -89,7 +89,9 @@ HOST_EXPORT void tcmu_dev_set_opt_unmap_gran(tcmu_device* dev, uint32_t len, boo
 HOST_EXPORT void tcmu_dev_set_unmap_gran_align(tcmu_device* dev, uint32_t len) { dev->unmap_gran_align = len; }
 HOST_EXPORT void tcmu_dev_set_write_cache_enabled(tcmu_device* dev, bool enabled) { dev->write_cache = enabled; }
 HOST_EXPORT int tcmu_cfgfs_dev_get_attr_int(tcmu_device* dev, const char* name) {
-  return std::string(name) == "cmd_time_out" ? dev->cmd_time_out : -ENOENT;
+  if (std::string(name) == "cmd_time_out") return dev->cmd_time_out;
+  if (std::string(name) == "hw_queue_depth") return dev->hw_queue_depth;
+  return -ENOENT;
 }
 HOST_EXPORT bool tcmu_dev_get_write_cache_enabled(tcmu_device* dev) { return dev->write_cache; }
 HOST_EXPORT uint32_t tcmu_dev_get_max_unmap_len(tcmu_device* dev) { return dev->max_unmap_len; }

@@ -37,6 +37,7 @@ struct tcmu_device {
   uint32_t unmap_gran_align = 0;
   uint32_t max_unmap_len = 0;
   int cmd_time_out = 30;  // configfs attrib/cmd_time_out, seconds
+  int hw_queue_depth = 128;  // configfs attrib/hw_queue_depth; < 0: unreadable (-errno)
   bool write_cache = false;
   std::string wwn = "6b5e3f1a-0c2d-4e5f-8a9b-0123456789ab";  // configfs wwn/vpd_unit_serial
   void* handler_private = nullptr;

@@ -22,6 +22,7 @@
 
 #include "scratch_dir.h"
 #include "test_support.h"
+#include "uring_setup.h"
 
 namespace tcmu_switch {
 namespace {
@@ -143,6 +144,71 @@ TEST_F(IoEngineChoiceTest, AutoWithIoUringSaysSo) {
   ASSERT_TRUE(engine.ok()) << engine.status().message();
   EXPECT_EQ(engine.value()->kind(), EngineKind::kIoUring) << "this host has io_uring: auto must take it";
   EXPECT_TRUE(reporter_.saw("engine = auto: io_uring"));
+}
+
+TEST_F(IoEngineChoiceTest, TheRingSetUpFlagsAreLoggedOncePerEngine) {
+  auto engine = IoEngine::create(EngineKind::kIoUring, 3, paths_, 64, completion_, reporter_);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  EXPECT_EQ(reporter_.count("io_uring set-up flags: "), 1) << "three lanes, one line";
+  // This host's kernel (>= 5.19) takes the fullest set.
+  EXPECT_TRUE(reporter_.saw("io_uring set-up flags: COOP_TASKRUN SUBMIT_ALL (SINGLE_ISSUER and DEFER_TASKRUN not used"));
+}
+
+// A kernel that knows no COOP_TASKRUN (before 5.19) answers -EINVAL: the
+// next set is tried, and the ring it gives works.
+unsigned g_refused_flags = 0;
+int g_init_calls = 0;
+int init_refusing(unsigned entries, io_uring* ring, io_uring_params* params) {
+  g_init_calls++;
+  if (params->flags & g_refused_flags) return -EINVAL;
+  return io_uring_queue_init_params(entries, ring, params);
+}
+
+TEST(RingSetUpTest, AFlagTheKernelRefusesIsDroppedAndTheRingWorks) {
+  g_refused_flags = IORING_SETUP_COOP_TASKRUN;
+  g_init_calls = 0;
+  io_uring ring{};
+  unsigned taken = ~0u;
+  ASSERT_EQ(init_ring(init_refusing, 8, 16, ring, &taken), 0);
+  EXPECT_EQ(g_init_calls, 2);
+  EXPECT_EQ(taken, static_cast<unsigned>(IORING_SETUP_SUBMIT_ALL));
+  EXPECT_EQ(ring_flag_names(taken), "SUBMIT_ALL");
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+  ASSERT_NE(sqe, nullptr);
+  io_uring_prep_nop(sqe);
+  ASSERT_EQ(io_uring_submit(&ring), 1);
+  io_uring_cqe* cqe = nullptr;
+  ASSERT_EQ(io_uring_wait_cqe(&ring, &cqe), 0);
+  EXPECT_EQ(cqe->res, 0);
+  io_uring_cqe_seen(&ring, cqe);
+  io_uring_queue_exit(&ring);
+}
+
+TEST(RingSetUpTest, AKernelThatRefusesEveryOptionalFlagGetsAPlainRing) {
+  g_refused_flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL;
+  g_init_calls = 0;
+  io_uring ring{};
+  unsigned taken = ~0u;
+  ASSERT_EQ(init_ring(init_refusing, 8, 16, ring, &taken), 0);
+  EXPECT_EQ(g_init_calls, 3);
+  EXPECT_EQ(taken, 0u);
+  EXPECT_EQ(ring_flag_names(taken), "none");
+  io_uring_queue_exit(&ring);
+}
+
+// Any other error is the answer: no point trying sets that only drop flags.
+int init_out_of_memory(unsigned, io_uring*, io_uring_params*) {
+  g_init_calls++;
+  return -ENOMEM;
+}
+
+TEST(RingSetUpTest, AnErrorOtherThanAnUnknownFlagIsReturnedAtOnce) {
+  g_init_calls = 0;
+  io_uring ring{};
+  unsigned taken = ~0u;
+  EXPECT_EQ(init_ring(init_out_of_memory, 8, 16, ring, &taken), -ENOMEM);
+  EXPECT_EQ(g_init_calls, 1);
+  EXPECT_EQ(taken, ~0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, IoEngineTest, ::testing::Values(EngineKind::kIoUring, EngineKind::kSync),

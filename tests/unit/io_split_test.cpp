@@ -1,11 +1,14 @@
 #include "io_split.h"
 
+#include <climits>
+
 #include <gtest/gtest.h>
 
 #include <tuple>
 #include <vector>
 
 #include "fixed_pool.h"
+#include "io_request.h"
 #include "mpmc_queue.h"
 
 namespace tcmu_switch {
@@ -18,6 +21,39 @@ std::vector<Piece> split(uint64_t region_bytes, uint64_t off, uint64_t len) {
   for_each_region_piece(region_bytes, off, len, [&](uint64_t r, uint64_t o, uint64_t l) { out.emplace_back(r, o, l); });
   EXPECT_EQ(out.size(), count_region_pieces(region_bytes, off, len));
   return out;
+}
+
+// extend_request joins a slice that runs on from the request's last iovec
+// and appends the others after it.
+TEST(IoSplitTest, ExtendingARequestJoinsIovecsThatRunOn) {
+  std::vector<char> buf(3 * 4096);
+  std::vector<char> other(4096);
+  iovec iov[4] = {{buf.data(), 4096}, {buf.data() + 4096, 4096}, {other.data(), 4096}, {buf.data() + 8192, 4096}};
+  IoRequest req{.len = 4096, .iov = iov};
+  req.iov_cnt = 1;
+  EXPECT_TRUE(fits_iov_max(req, iov + 1, 3));
+  extend_request(req, 3 * 4096, iov + 1, 3);
+  EXPECT_EQ(req.len, 4u * 4096);
+  EXPECT_EQ(req.nr_regions, 2u);
+  ASSERT_EQ(req.iov_cnt, 3u);
+  EXPECT_EQ(iov[0].iov_base, buf.data());
+  EXPECT_EQ(iov[0].iov_len, 8192u);
+  EXPECT_EQ(iov[1].iov_base, other.data());
+  EXPECT_EQ(iov[2].iov_base, buf.data() + 8192);
+}
+
+// A merged request stays within IOV_MAX iovecs: a slice that joins the last
+// iovec costs none.
+TEST(IoSplitTest, AMergeThatWouldPassIovMaxIsRefused) {
+  std::vector<char> buf(2 * (IOV_MAX + 1));
+  std::vector<iovec> iov(IOV_MAX + 1);
+  for (size_t i = 0; i < iov.size(); i++) iov[i] = {buf.data() + 2 * i, 1};  // gaps: none runs on
+  IoRequest req{.iov = iov.data()};
+  req.iov_cnt = IOV_MAX - 1;
+  EXPECT_TRUE(fits_iov_max(req, iov.data() + IOV_MAX - 1, 1));
+  EXPECT_FALSE(fits_iov_max(req, iov.data() + IOV_MAX - 1, 2));
+  iov[IOV_MAX - 1] = {buf.data() + 2 * (IOV_MAX - 2) + 1, 1};  // runs on from iov[IOV_MAX - 2]
+  EXPECT_TRUE(fits_iov_max(req, iov.data() + IOV_MAX - 1, 2));
 }
 
 TEST(IoSplitTest, IoInsideOneRegionIsOnePiece) {

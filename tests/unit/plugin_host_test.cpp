@@ -298,6 +298,23 @@ TEST_F(PluginHostTest, OpenAdvertisesWholeRangeUnmapsAndRefusesABadConfig) {
   EXPECT_TRUE(dev_.write_cache);
 }
 
+// The device's pools come from the LUN: two command contexts per slot of its
+// hw_queue_depth, pieces for its max transfer (1024 blocks of 512 bytes).
+TEST_F(PluginHostTest, PoolsAreSizedFromTheLunsQueueDepthAndMaxTransfer) {
+  dev_.hw_queue_depth = 16;
+  open_device(make_config("depth", kModThree));
+  EXPECT_TRUE(fake_runner::log_has("pools of 32 commands")) << fake_runner::log_text();
+  EXPECT_TRUE(fake_runner::log_has("(queue depth 16, max transfer 512 KiB)")) << fake_runner::log_text();
+}
+
+TEST_F(PluginHostTest, AnUnreadableQueueDepthIsSaidAndTheDefaultTaken) {
+  dev_.hw_queue_depth = -ENOENT;
+  open_device(make_config("nodepth", kModThree));
+  EXPECT_TRUE(fake_runner::log_has("hw_queue_depth unreadable (-2): pools sized for 128 commands"))
+      << fake_runner::log_text();
+  EXPECT_TRUE(fake_runner::log_has("pools of 256 commands")) << fake_runner::log_text();
+}
+
 TEST_F(PluginHostTest, WritesLandOnTheTablesPathAndReadBackThroughIovecs) {
   open_device(make_config("a", kModThree));
   // 3.5 regions from the middle of region 1, in uneven iovecs.

@@ -498,6 +498,31 @@ TEST_P(SwitchDeviceTest, WithoutPersistTheTableFileIsLeftAlone) {
   EXPECT_EQ(read_file_bytes(c.table_path).value(), admins);
 }
 
+TEST_P(SwitchDeviceTest, OpenRefusesAQueueDepthOfZero) {
+  auto d = SwitchDevice::open(make_config(Mode::kPlacement, 3), {kLunBytes, 1 << 20, 0}, sink_, reporter_);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(), "queue depth (hw_queue_depth) is 0");
+}
+
+// Pools sized from the limits, not a constant: queue depth 4 gives 8 command
+// contexts, and the 9th command in flight is refused BUSY at once.
+TEST_P(SwitchDeviceTest, TheCommandPoolHoldsTwoContextsPerQueueSlot) {
+  DeviceConfig c = make_config(Mode::kPlacement, 3);
+  auto d = SwitchDevice::open(c, {kLunBytes, 1 << 20, 4}, sink_, reporter_);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  device_ = std::move(d).value();
+  EXPECT_TRUE(reporter_.saw("pools of 8 commands and ")) << "queue depth 4";
+  // Hold 8 ranges: each takes a command context and keeps it.
+  RangeHold holds[9];
+  for (int i = 0; i < 8; i++) ASSERT_TRUE(device_->hold_range(i * kRegionBytes, kRegionBytes, holds[i])) << i;
+  EXPECT_FALSE(device_->hold_range(8 * kRegionBytes, kRegionBytes, holds[8]));
+  AlignedBuffer buf(4096);
+  iovec iov{buf.data, 4096};
+  EXPECT_EQ(device_->read(&buf, &iov, 1, 0, 4096), IoStatus::kBusy);
+  for (int i = 0; i < 8; i++) device_->release_hold(holds[i]);
+  EXPECT_EQ(read(buf, 0, 4096), IoStatus::kOk);
+}
+
 TEST_P(SwitchDeviceTest, OpenRefusesAPathTooSmallForTheLun) {
   DeviceConfig c = make_config(Mode::kPlacement, 2);
   ASSERT_EQ(truncate(path_file(1).c_str(), 1024), 0);
@@ -697,6 +722,132 @@ TEST_P(SwitchDeviceTest, AnUnusableBufferFailsTheCommandAndNoPath) {
   // The device still serves good buffers.
   AlignedBuffer ok(kRegionBytes);
   EXPECT_EQ(write(ok, 0, kRegionBytes), IoStatus::kOk);
+}
+
+// Every region of the LUN on one path: dm-switch set_region_mappings text.
+std::string all_regions_on(int path_nr) {
+  return "0:" + std::to_string(path_nr) + " R1," + [] {
+    char hex[32];
+    std::snprintf(hex, sizeof(hex), "%llx", static_cast<unsigned long long>(kLunBytes / kRegionBytes - 1));
+    return std::string(hex);
+  }();
+}
+
+// A 256 KiB command over four 64 KiB regions that all live on one path is one
+// I/O on it, its iovecs joined back where the region split cut one; the data
+// and the per-region histogram are as before.
+TEST_P(SwitchDeviceTest, AdjacentRegionsOnOnePathGoOutAsOneIo) {
+  open_device(make_config(Mode::kPlacement, 3));
+  ASSERT_TRUE(device_->apply_mappings(all_regions_on(1)).ok());
+  const uint64_t len = 4 * kRegionBytes;
+  AlignedBuffer data(len);
+  fill_pattern(data.bytes(), len, 21);
+  // 24 KiB iovecs: most region boundaries cut one in two.
+  constexpr uint64_t kIov = 24 << 10;
+  std::vector<iovec> iovs;
+  for (uint64_t o = 0; o < len; o += kIov) iovs.push_back({data.bytes() + o, std::min(kIov, len - o)});
+  int tag = 0;
+  ASSERT_EQ(device_->write(&tag, iovs.data(), iovs.size(), 0, len, false), IoStatus::kOk);
+  ASSERT_EQ(sink_.wait(&tag), IoStatus::kOk);
+  EXPECT_EQ(file_bytes(1, 0, len), std::vector<char>(data.bytes(), data.bytes() + len));
+  EXPECT_EQ(file_bytes(0, 0, len), std::vector<char>(len, 0));
+  AlignedBuffer back(len);
+  ASSERT_EQ(read(back, 0, len), IoStatus::kOk);
+  EXPECT_EQ(std::memcmp(back.bytes(), data.bytes(), len), 0);
+  const DeviceReport r = device_->report();
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kWrites], 1u);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kReads], 1u);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kBytesWritten], len);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kBytesRead], len);
+  EXPECT_EQ(sum_paths(r, PathCounter::kWrites) + sum_paths(r, PathCounter::kReads), 2u);
+  const RegionHistogram h = device_->region_histogram();
+  for (int region = 0; region < 4; region++) EXPECT_EQ(h.ios[region], 2u) << "region " << region;
+  EXPECT_EQ(h.ios[4], 0u);
+}
+
+// Round robin: regions 0..3 on paths 0, 1, 2, 0. Region 3 is on region 0's
+// path but not next to it: four I/Os.
+TEST_P(SwitchDeviceTest, PiecesOnAlternatingPathsAreNotMerged) {
+  open_device(make_config(Mode::kPlacement, 3));
+  const uint64_t len = 4 * kRegionBytes;
+  AlignedBuffer data(len);
+  fill_pattern(data.bytes(), len, 22);
+  ASSERT_EQ(write(data, 0, len), IoStatus::kOk);
+  expect_placed(0, data.bytes(), len);
+  const DeviceReport r = device_->report();
+  EXPECT_EQ(r.paths[0].stats[PathCounter::kWrites], 2u);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kWrites], 1u);
+  EXPECT_EQ(r.paths[2].stats[PathCounter::kWrites], 1u);
+}
+
+// In multipath mode a merged I/O that fails on its path is retried whole on
+// the next one: one error, one failover, one read there, the data exact.
+TEST_P(SwitchDeviceTest, AMergedIoFailsOverAsAWhole) {
+  DeviceConfig c = make_config(Mode::kMultipath, 3);
+  const uint64_t len = 4 * kRegionBytes;
+  AlignedBuffer data(len);
+  fill_pattern(data.bytes(), len, 23);
+  for (int p = 0; p < 3; p++) {  // same storage: every path holds the same bytes
+    int fd = ::open(path_file(p).c_str(), O_WRONLY);
+    ASSERT_EQ(pwrite(fd, data.data, len, 0), static_cast<ssize_t>(len));
+    ::close(fd);
+  }
+  open_device(c);
+  ASSERT_TRUE(device_->apply_mappings(all_regions_on(1)).ok());
+  ASSERT_EQ(truncate(path_file(1).c_str(), 0), 0);
+  AlignedBuffer back(len);
+  ASSERT_EQ(read(back, 0, len), IoStatus::kOk);
+  EXPECT_EQ(std::memcmp(back.bytes(), data.bytes(), len), 0);
+  const DeviceReport r = device_->report();
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kErrors], 1u);
+  EXPECT_EQ(r.paths[1].stats[PathCounter::kFailovers], 1u);
+  EXPECT_EQ(r.paths[2].stats[PathCounter::kReads], 1u);
+  EXPECT_EQ(r.paths[2].stats[PathCounter::kBytesRead], len);
+  EXPECT_EQ(r.paths[0].stats[PathCounter::kReads], 0u);
+}
+
+// One completion and at most one worker wake-up per command: 256 KiB
+// commands, one at a time, over four 64 KiB regions all on one path (merged
+// into one I/O; before merging, four). The sink hears each command once, on
+// its last piece; the worker thread (on io_uring: the files complete O_DIRECT
+// writes later, from the block layer) wakes to work at most once per command.
+// Idle wake-ups (a completion the submitting thread reaped first) are not
+// work. Round-robin regions (four I/Os on three paths) are printed: the
+// worker mostly reaps them together, but nothing makes it wait for the last.
+TEST_P(SwitchDeviceTest, ACommandCompletesOnceAndWakesTheWorkerAtMostOnce) {
+  open_device(make_config(Mode::kPlacement, 3));
+  ASSERT_TRUE(device_->report().paths[0].direct) << "the test needs a temp dir that takes O_DIRECT";
+  constexpr int kCommands = 64;
+  const uint64_t len = 4 * kRegionBytes;
+  AlignedBuffer data(len);
+  fill_pattern(data.bytes(), len, 24);
+  struct Counts {
+    uint64_t ios, wakeups, idle;
+  };
+  auto run = [&](const char* what) {
+    const DeviceReport before = device_->report();
+    for (int i = 0; i < kCommands; i++) EXPECT_EQ(write(data, (i % 8) * len, len), IoStatus::kOk);
+    const DeviceReport after = device_->report();
+    EXPECT_EQ(after.commands_done - before.commands_done, static_cast<uint64_t>(kCommands));
+    const Counts c{sum_paths(after, PathCounter::kWrites) - sum_paths(before, PathCounter::kWrites),
+                   after.worker_wakeups - before.worker_wakeups,
+                   after.idle_worker_wakeups - before.idle_worker_wakeups};
+    std::printf("%s: %d commands, %llu I/Os, %llu worker wake-ups (%llu idle)\n", what, kCommands,
+                static_cast<unsigned long long>(c.ios), static_cast<unsigned long long>(c.wakeups),
+                static_cast<unsigned long long>(c.idle));
+    return c;
+  };
+  ASSERT_TRUE(device_->apply_mappings(all_regions_on(2)).ok());
+  const Counts merged = run("one path");
+  EXPECT_EQ(merged.ios, static_cast<uint64_t>(kCommands));
+  EXPECT_LE(merged.wakeups - merged.idle, static_cast<uint64_t>(kCommands)) << "more than one wake-up per command";
+  ASSERT_TRUE(device_->apply_mappings("0:0 1:1 2:2 3:0 4:1 5:2 6:0 7:1 8:2 9:0 a:1 b:2 c:0 d:1 e:2 f:0 "
+                                      "10:1 11:2 12:0 13:1 14:2 15:0 16:1 17:2 18:0 19:1 1a:2 1b:0 1c:1 1d:2 1e:0 1f:1")
+                  .ok());
+  const Counts split = run("round robin");
+  EXPECT_EQ(split.ios, 4u * kCommands);
+  EXPECT_LE(split.wakeups - split.idle, split.ios);
+  EXPECT_EQ(sink_.duplicates(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SwitchDeviceTest, ::testing::Values(EngineKind::kIoUring, EngineKind::kSync),
