@@ -18,7 +18,12 @@
 //  - nobody else, except an EXTENDED COPY naming another LUN: the runner then
 //    completes it from that LUN's completion thread (aio_command_finish on
 //    xcopy->origdev, tcmur_cmd_handler.c:1446, 1485), which the plugin does
-//    not see. The plugin stops marking on a LUN that received one.
+//    not see. The plugin stops marking on a LUN that received one. (A copy
+//    naming only its own LUN stays there: the runner takes the LUN itself for
+//    a designator that matches it, and looks the other one up among all its
+//    LUNs, tcmur_cmd_handler.c:1130-1150, 1199-1206, which finds another LUN
+//    only if that one's unit serial agrees in its first 25 hex digits, a
+//    duplicate that LIO's own EXTENDED COPY could not tell apart either.)
 // ALUA, recovery and the runner's timers complete nothing (alua.c:554-622,
 // tcmur_device.c:42-110, main.c:715-760).
 //
