@@ -513,11 +513,12 @@ int answer_from_facts(tcmu_device* dev, tcmulib_cmd* lib, std::span<const uint8_
   const tcmu_switch::ScsiAnswer answer = tcmu_switch::answer_from_facts(cdb, data_out, lun_facts(dev, state));
   if (!answer.good()) return check_condition(lib, *answer.sense);
   if (answer.data.empty()) return TCMU_STS_OK;
+  // Before the copy, which moves the iovecs past what it wrote.
+  const size_t buffer_bytes = tcmu_iovec_length(lib->iovec, lib->iov_cnt);
   // Zeroes after the data where no residual can be reported: no stale ring bytes.
   tcmu_iovec_zero(lib->iovec, lib->iov_cnt);
   tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, const_cast<uint8_t*>(answer.data.data()), answer.data.size());
-  if (state.marks_residuals && answer.data.size() < tcmu_iovec_length(lib->iovec, lib->iov_cnt))
-    report_residual(state, answer.data.size());
+  if (state.marks_residuals && answer.data.size() < buffer_bytes) report_residual(state, answer.data.size());
   return TCMU_STS_OK;
 }
 
