@@ -1,5 +1,7 @@
 #include "extended_copy.h"
 
+#include <algorithm>
+
 #include "scsi_bytes.h"
 
 namespace tcmu_switch {
@@ -12,6 +14,7 @@ constexpr size_t kMaxSegmentDescriptors = 1;
 constexpr size_t kMaxDescriptorListBytes = 1024;
 constexpr uint8_t kIdentificationTarget = 0xe4;
 constexpr uint8_t kBlockToBlockSegment = 0x02;
+constexpr size_t kDesignatorOffset = 8;  // in an identification target descriptor
 
 Sense illegal(uint16_t asc_ascq, size_t at) {
   Sense s = invalid_field_in_parameter_list(static_cast<uint16_t>(at));
@@ -46,6 +49,15 @@ std::optional<Sense> check_extended_copy(std::span<const uint8_t> cdb, std::span
   if (nr_segments == 1 && p[first_segment] != kBlockToBlockSegment)
     return illegal(0x2609, first_segment);  // UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE
   return std::nullopt;
+}
+
+bool copies_within(std::span<const uint8_t> cdb, std::span<const uint8_t> parameters,
+                   const std::array<uint8_t, 16>& naa) noexcept {
+  const std::span<const uint8_t> p = parameters.first(get_be(cdb, 10, 4));
+  const size_t targets_end = kHeaderBytes + get_be(p, 2, 2);
+  for (size_t at = kHeaderBytes; at < targets_end; at += kTargetDescriptorBytes)
+    if (!std::equal(naa.begin(), naa.end(), p.begin() + static_cast<ptrdiff_t>(at + kDesignatorOffset))) return false;
+  return true;
 }
 
 }  // namespace tcmu_switch

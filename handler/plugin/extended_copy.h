@@ -9,6 +9,8 @@
 // the block-to-block segment (02h).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <span>
 
@@ -19,5 +21,11 @@ namespace tcmu_switch {
 // The fault of an EXTENDED COPY parameter list, or none (the runner copies;
 // an empty list is GOOD without it). parameters: the Data-Out buffer.
 std::optional<Sense> check_extended_copy(std::span<const uint8_t> cdb, std::span<const uint8_t> parameters) noexcept;
+
+// Whether every target descriptor of the list names the LUN with this NAA
+// designator (an identification descriptor's bytes 8-23), i.e. the copy stays
+// inside the LUN that received it. REQUIRES: check_extended_copy() passed it.
+bool copies_within(std::span<const uint8_t> cdb, std::span<const uint8_t> parameters,
+                   const std::array<uint8_t, 16>& naa) noexcept;
 
 }  // namespace tcmu_switch

@@ -62,33 +62,6 @@ std::vector<uint8_t> unit_serial_page(const LunFacts& facts) {
   return out;
 }
 
-// NAA IEEE Registered Extended (6h): the company ID, then one nibble per hex
-// digit of the serial, up to 25 of them (spc_gen_naa_6h_vendor_specific).
-std::array<uint8_t, 16> naa_6h(std::string_view serial) {
-  std::array<uint8_t, 16> naa{};
-  naa[0] = 0x60 | ((kCompanyId >> 20) & 0x0f);
-  naa[1] = (kCompanyId >> 12) & 0xff;
-  naa[2] = (kCompanyId >> 4) & 0xff;
-  naa[3] = (kCompanyId & 0x0f) << 4;
-  size_t at = 3;
-  bool low_nibble = true;
-  for (char c : serial) {
-    if (at >= naa.size()) break;
-    int v = -1;
-    if (c >= '0' && c <= '9') v = c - '0';
-    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    if (v < 0) continue;
-    if (low_nibble) {
-      naa[at++] |= static_cast<uint8_t>(v);
-    } else {
-      naa[at] = static_cast<uint8_t>(v << 4);
-    }
-    low_nibble = !low_nibble;
-  }
-  return naa;
-}
-
 // Device Identification: the T10 vendor ID and the NAA designator, both
 // logical-unit associated, as tcmu-runner and LIO give them.
 std::vector<uint8_t> device_identification_page(const LunFacts& facts) {
@@ -140,6 +113,32 @@ std::vector<uint8_t> provisioning_page(const LunFacts& facts) {
 }
 
 }  // namespace
+
+std::array<uint8_t, 16> naa_6h(std::string_view serial) {
+  std::array<uint8_t, 16> naa{};
+  naa[0] = 0x60 | ((kCompanyId >> 20) & 0x0f);
+  naa[1] = (kCompanyId >> 12) & 0xff;
+  naa[2] = (kCompanyId >> 4) & 0xff;
+  naa[3] = (kCompanyId & 0x0f) << 4;
+  size_t at = 3;
+  bool low_nibble = true;
+  for (char c : serial) {
+    if (at >= naa.size()) break;
+    int v = -1;
+    if (c >= '0' && c <= '9') v = c - '0';
+    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+    if (v < 0) continue;
+    if (low_nibble) {
+      naa[at++] |= static_cast<uint8_t>(v);
+    } else {
+      naa[at] = static_cast<uint8_t>(v << 4);
+    }
+    low_nibble = !low_nibble;
+  }
+  return naa;
+}
+
 
 ScsiAnswer answer_inquiry(std::span<const uint8_t> cdb, const LunFacts& facts) {
   const auto allocation_length = static_cast<uint32_t>(get_be(cdb, 3, 2));

@@ -11,12 +11,22 @@
 // group as far as the handler knows; ALUA is not offered.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "lun_facts.h"
 #include "scsi_answer.h"
 
 namespace tcmu_switch {
+
+// The NAA IEEE Registered Extended designator (6h) of the LUN with this unit
+// serial: the company ID, then one nibble per hex digit of the serial, up to
+// 25 of them. LIO derives it so (spc_gen_naa_6h_vendor_specific), and so does
+// tcmu-runner, for VPD 83h and to find the LUNs an EXTENDED COPY names
+// (xcopy_gen_naa_ieee, tcmur_cmd_handler.c:994-1038).
+std::array<uint8_t, 16> naa_6h(std::string_view serial);
 
 // REQUIRES: cdb holds an INQUIRY (6 bytes, opcode 12h).
 ScsiAnswer answer_inquiry(std::span<const uint8_t> cdb, const LunFacts& facts);

@@ -32,12 +32,15 @@
 
 #include "cdb_check.h"
 #include "cfgstring.h"
+#include "completion_gate.h"
 #include "deadline.h"
 #include "device_config.h"
 #include "device_object.h"
 #include "compare_and_write.h"
 #include "extended_copy.h"
+#include "inquiry_pages.h"
 #include "lun_facts.h"
+#include "ring_residual.h"
 #include "scsi_commands.h"
 #include "sync_call.h"
 #include "verify.h"
@@ -84,20 +87,28 @@ int to_tcmu_status(IoStatus status) {
 
 using SyncIo = tcmu_switch::SyncCall<IoStatus>;
 
+// Every tcmur_cmd_complete() of the plugin's goes through the gate
+// (completion_gate.h): the runner writes the completion into the ring then.
 class TcmuSink final : public tcmu_switch::CommandSink {
  public:
-  explicit TcmuSink(tcmu_device* dev) : dev_(dev) {}
+  TcmuSink(tcmu_device* dev, tcmu_switch::CompletionGate& gate) : dev_(dev), gate_(gate) {}
   void command_done(void* user, IoStatus status) noexcept override {
     if (SyncIo* call = SyncIo::from_user(user)) {  // the plugin's own I/O (COMPARE AND WRITE)
       call->complete(status);
       return;
     }
+    const tcmu_switch::GatePass pass(gate_);
     tcmur_cmd_complete(dev_, user, to_tcmu_status(status));
   }
 
  private:
   tcmu_device* dev_;
+  tcmu_switch::CompletionGate& gate_;
 };
+
+bool completion_landed(const void* mailbox, uint32_t entry) {
+  return tcmu_switch::ring::completion_landed(static_cast<const uint8_t*>(mailbox), entry);
+}
 
 // The LUN's cmd_time_out, read from configfs at open and again at most once a
 // second from the command thread: the kernel lets it change only while the
@@ -123,12 +134,23 @@ class CommandBudget {
 };
 
 struct SwitchState {
-  explicit SwitchState(tcmu_device* dev)
-      : reporter(dev), sink(dev), write_same_start_ms(new std::atomic<uint64_t>[kNrCmdIds]) {}
+  SwitchState(tcmu_device* dev, uint8_t* mailbox_)
+      : reporter(dev),
+        mailbox(mailbox_),
+        gate(completion_landed, mailbox_),
+        sink(dev, gate),
+        marks_residuals(mailbox_ != nullptr && tcmu_switch::ring::reports_read_len(mailbox_)),
+        write_same_start_ms(new std::atomic<uint64_t>[kNrCmdIds]) {}
   // The kernel numbers the commands in its ring with 16 bits.
   static constexpr size_t kNrCmdIds = 65536;
   TcmuReporter reporter;
+  uint8_t* mailbox;  // the start of the UIO map: the mailbox, then the command ring
+  tcmu_switch::CompletionGate gate;
   TcmuSink sink;
+  // Whether answers shorter than the initiator's buffer report a residual
+  // (ring_residual.h): the kernel takes READ_LEN, and no EXTENDED COPY
+  // naming another LUN came (completion_gate.h). The command thread's.
+  bool marks_residuals;
   CommandBudget budget;
   tcmu_switch::ZeroCopyWindow zero_copy;  // counts each read and write by where its data is
   // When each WRITE SAME the runner emulates (one write() per MiB) began.
@@ -180,14 +202,17 @@ bool switch_check_config(const char* cfgstring, char** reason) noexcept {
 
 // ---- open / close ---------------------------------------------------------------
 
-// The UIO map of a patched kernel may offer zero copy; see zero_copy.h.
-void attach_zero_copy(tcmu_device* dev, tcmu_switch::ZeroCopyWindow& zero_copy) {
+struct UioMap {
   void* base = nullptr;
   size_t len = 0;
+};
+
+UioMap uio_map_of(tcmu_device* dev) {
+  UioMap map;
   off_t offset = 0;
-  char* name = tcmu_dev_get_memory_info(dev, &base, &len, &offset);
+  char* name = tcmu_dev_get_memory_info(dev, &map.base, &map.len, &offset);
   std::free(name);  // the runner's own malloc'd copy
-  zero_copy.attach(base, len);
+  return map;
 }
 
 Status check_block_geometry(const DeviceConfig& config, uint32_t block_size) {
@@ -267,7 +292,8 @@ uint32_t lun_queue_depth(tcmu_device* dev) {
 
 int switch_open(tcmu_device* dev, bool reopen) noexcept {
   try {
-    auto state = std::make_unique<SwitchState>(dev);
+    const UioMap map = uio_map_of(dev);
+    auto state = std::make_unique<SwitchState>(dev, static_cast<uint8_t*>(map.base));
     auto config = load_config_for(tcmu_dev_get_cfgstring(dev));
     const uint32_t block_size = tcmu_dev_get_block_size(dev);
     Status s = config.ok() ? check_block_geometry(config.value(), block_size) : config.status();
@@ -292,7 +318,7 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
                   state->device->unmap_reads_zero()
                       ? "LBPRZ: every path deallocates to zeroes"
                       : "no LBPRZ: a path cannot deallocate to zeroes, UNMAP leaves its data there");
-    attach_zero_copy(dev, state->zero_copy);
+    state->zero_copy.attach(map.base, map.len);  // a patched kernel's UIO map may offer zero copy
     state->control = tcmu_switch::control::export_device(tcmu_dev_get_uio_name(dev), *state->device, state->reporter,
                                                          &state->zero_copy);
     state->reporter.report(LogLevel::kInfo, state->zero_copy.describe());
@@ -475,16 +501,36 @@ std::vector<uint8_t> data_out_of(const tcmulib_cmd* lib) {
   return data;
 }
 
+// Makes the completion of the command being answered report `returned`
+// bytes of Data-In, so that the initiator sees the residual, as from LIO's own
+// backstores. The gate stays closed from before the entry is found until the
+// runner has written this command's completion into it, right after
+// handle_cmd returns (completion_gate.h).
+void report_residual(SwitchState& state, size_t returned) {
+  state.gate.close();
+  const std::optional<uint32_t> entry = tcmu_switch::ring::next_completion_entry(state.mailbox);
+  if (!entry) {  // the command being answered is in the ring: not seen
+    state.gate.open();
+    state.reporter.report(LogLevel::kWarning, "no command entry at the ring's tail: residual not reported");
+    return;
+  }
+  tcmu_switch::ring::mark_read_len(state.mailbox, *entry, static_cast<uint32_t>(returned));
+  state.gate.hold(*entry);
+}
+
 int answer_from_facts(tcmu_device* dev, tcmulib_cmd* lib, std::span<const uint8_t> cdb) {
+  SwitchState& state = *state_of(dev);
   std::vector<uint8_t> data_out;
   if (tcmu_switch::reads_data_out(cdb)) data_out = data_out_of(lib);
-  const tcmu_switch::ScsiAnswer answer =
-      tcmu_switch::answer_from_facts(cdb, data_out, lun_facts(dev, *state_of(dev)));
+  const tcmu_switch::ScsiAnswer answer = tcmu_switch::answer_from_facts(cdb, data_out, lun_facts(dev, state));
   if (!answer.good()) return check_condition(lib, *answer.sense);
-  if (!answer.data.empty()) {
-    tcmu_iovec_zero(lib->iovec, lib->iov_cnt);  // no residual is reported: the rest reads as zeroes
-    tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, const_cast<uint8_t*>(answer.data.data()), answer.data.size());
-  }
+  if (answer.data.empty()) return TCMU_STS_OK;
+  // Before the copy, which moves the iovecs past what it wrote.
+  const size_t buffer_bytes = tcmu_iovec_length(lib->iovec, lib->iov_cnt);
+  // Zeroes after the data where no residual can be reported: no stale ring bytes.
+  tcmu_iovec_zero(lib->iovec, lib->iov_cnt);
+  tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, const_cast<uint8_t*>(answer.data.data()), answer.data.size());
+  if (state.marks_residuals && answer.data.size() < buffer_bytes) report_residual(state, answer.data.size());
   return TCMU_STS_OK;
 }
 
@@ -587,6 +633,22 @@ int refuse_or_pass_on(tcmur_cmd* cmd, const std::optional<tcmu_switch::Sense>& s
   return sense ? check_condition(cmd->lib_cmd, *sense) : TCMU_STS_NOT_HANDLED;
 }
 
+// The runner copies. A copy naming another LUN is completed from that LUN's
+// thread, which the plugin cannot hold back: no residual is reported on this
+// LUN from then on (completion_gate.h).
+int pass_on_extended_copy(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
+  SwitchState& state = *state_of(dev);
+  const std::vector<uint8_t> list = data_out_of(cmd->lib_cmd);
+  if (list.empty()) return TCMU_STS_OK;  // no descriptors: nothing to copy
+  if (const auto sense = tcmu_switch::check_extended_copy(cdb, list)) return check_condition(cmd->lib_cmd, *sense);
+  if (state.marks_residuals && !tcmu_switch::copies_within(cdb, list, tcmu_switch::naa_6h(state.unit_serial))) {
+    state.marks_residuals = false;
+    tcmu_dev_info(dev, "EXTENDED COPY names another LUN: short INQUIRY/MODE SENSE answers report no residual "
+                       "from now on (the runner completes that copy on a thread the handler cannot hold back)\n");
+  }
+  return TCMU_STS_NOT_HANDLED;
+}
+
 int answer_scsi(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) {
   try {
     switch (tcmu_switch::classify(cdb)) {
@@ -596,11 +658,7 @@ int answer_scsi(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) 
       case tcmu_switch::HandlerCommand::kVerify: return verify(dev, cmd, cdb);
       case tcmu_switch::HandlerCommand::kWriteSame:
         return refuse_or_pass_on(cmd, tcmu_switch::write_same_beyond_limit(cdb, lun_facts(dev, *state_of(dev))));
-      case tcmu_switch::HandlerCommand::kExtendedCopy: {
-        const std::vector<uint8_t> list = data_out_of(cmd->lib_cmd);
-        if (list.empty()) return TCMU_STS_OK;  // no descriptors: nothing to copy
-        return refuse_or_pass_on(cmd, tcmu_switch::check_extended_copy(cdb, list));
-      }
+      case tcmu_switch::HandlerCommand::kExtendedCopy: return pass_on_extended_copy(dev, cmd, cdb);
       case tcmu_switch::HandlerCommand::kSyncCache:
         return refuse_or_pass_on(cmd, tcmu_switch::sync_cache_out_of_range(cdb, lun_facts(dev, *state_of(dev))));
     }

@@ -1,6 +1,8 @@
 // EXTENDED COPY's parameter list checks.
 #include "extended_copy.h"
 
+#include "inquiry_pages.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -63,6 +65,38 @@ TEST(ExtendedCopy, UnsupportedTypesAreNamed) {
   EXPECT_EQ(asc_of(t, t.size()), 0x2607);
   const auto s = list(1, 1, 0xe4, 0x03);  // stream-to-stream
   EXPECT_EQ(asc_of(s, s.size()), 0x2609);
+}
+
+// Designators as tcmu-runner derives them from LIO's unit serials.
+void name_target(std::vector<uint8_t>& p, size_t target, const std::array<uint8_t, 16>& naa) {
+  std::copy(naa.begin(), naa.end(), p.begin() + static_cast<ptrdiff_t>(16 + 32 * target + 8));
+}
+
+TEST(ExtendedCopy, ACopyNamingOnlyThisLunStaysWithin) {
+  const auto ours = naa_6h("6e2ab1a9-37d4-4bb0-9d2e-8c54a4a5e1f0");
+  auto p = list(2, 1);
+  name_target(p, 0, ours);
+  name_target(p, 1, ours);
+  EXPECT_TRUE(copies_within(cdb_for(p.size()), p, ours));
+}
+
+TEST(ExtendedCopy, ACopyNamingAnotherLunDoesNotStayWithin) {
+  const auto ours = naa_6h("6e2ab1a9-37d4-4bb0-9d2e-8c54a4a5e1f0");
+  const auto other = naa_6h("0b7c8e1d-5a2f-4c3e-9e6d-1f2a3b4c5d6e");
+  ASSERT_NE(ours, other);
+  for (size_t foreign = 0; foreign < 2; foreign++) {
+    auto p = list(2, 1);
+    name_target(p, 0, ours);
+    name_target(p, 1, ours);
+    name_target(p, foreign, other);
+    EXPECT_FALSE(copies_within(cdb_for(p.size()), p, ours)) << "target descriptor " << foreign;
+  }
+}
+
+TEST(ExtendedCopy, NaaDesignatorIsTheCompanyIdThenTheSerialsHexDigits) {
+  const auto naa = naa_6h("6e2a-b1a9");  // the dash is skipped, as LIO and the runner do
+  const std::array<uint8_t, 16> expected = {0x60, 0x01, 0x40, 0x56, 0xe2, 0xab, 0x1a, 0x90};
+  EXPECT_EQ(naa, expected);
 }
 
 }  // namespace

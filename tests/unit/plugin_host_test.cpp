@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -578,6 +580,103 @@ TEST_F(PluginHostTest, CloseReleasesTheDeviceAndItOpensAgain) {
   opened_ = true;
   ASSERT_EQ(read(0, in, {in.size}), TCMU_STS_OK);
   EXPECT_EQ(std::memcmp(in.bytes(), out.bytes(), out.size), 0);
+  expect_each_completed_once();
+}
+
+// A command ring in the fake device's mailbox, in target_core_user.h's
+// layout (offsets, since libtcmu's headers carry their own copy of it): a
+// kernel that takes READ_LEN, a PAD entry at the tail, then command entries.
+class MailboxRing {
+ public:
+  static constexpr uint32_t kRingOffset = 128, kRingBytes = 1024, kPadBytes = 64, kCmdBytes = 128;
+  explicit MailboxRing(unsigned char* mailbox) : mb_(mailbox) {
+    put<uint16_t>(2, 1u << 1);  // flags: TCMU_MAILBOX_FLAG_CAP_READ_LEN
+    put<uint32_t>(4, kRingOffset);
+    put<uint32_t>(8, kRingBytes);
+    put<uint32_t>(kRingOffset, kPadBytes);  // len_op: TCMU_OP_PAD (0)
+    head_ = kPadBytes;
+  }
+  // A command entry queued by the kernel; returns its offset in the map.
+  uint32_t queue() {
+    const uint32_t at = kRingOffset + head_;
+    put<uint32_t>(at, kCmdBytes | 1);  // TCMU_OP_CMD
+    head_ += kCmdBytes;
+    put<uint32_t>(12, head_);  // cmd_head
+    return at;
+  }
+  // What tcmu-runner does after handle_cmd returns: the status (GOOD) into the
+  // next command entry, the tail past it.
+  void complete(uint32_t entry) {
+    put<uint8_t>(entry + 8, 0);
+    put<uint32_t>(64, entry + kCmdBytes - kRingOffset);  // cmd_tail
+  }
+  uint8_t uflags(uint32_t entry) const { return mb_[entry + 7]; }
+  uint32_t read_len(uint32_t entry) const {
+    uint32_t v;
+    std::memcpy(&v, mb_ + entry + 12, sizeof(v));
+    return v;
+  }
+
+ private:
+  template <typename T>
+  void put(uint32_t at, T v) {
+    std::atomic_ref<T>(*reinterpret_cast<T*>(mb_ + at)).store(v);
+  }
+  unsigned char* mb_;
+  uint32_t head_ = 0;
+};
+
+// INQUIRY's 96 bytes of standard data asked for with 100 (more than half: the
+// buffer is measured before the copy moves the iovec): the entry its
+// completion lands in (past the PAD) says 96, and the plugin's own
+// completions wait until the runner has written that one.
+TEST_F(PluginHostTest, ShortAnswerReportsItsLengthInTheEntryItsCompletionLandsIn) {
+  MailboxRing ring(dev_.mailbox);
+  const uint32_t entry = ring.queue();
+  ring.queue();  // the READ below
+  open_device(make_config("a", kModThree));
+  unsigned char inquiry[100];
+  HostCommand c(0x12, inquiry, {sizeof(inquiry)});
+  c.cdb[4] = sizeof(inquiry);
+  ASSERT_EQ(handler_->handle_cmd(&dev_, &c.cmd), TCMU_STS_OK);
+  EXPECT_EQ(ring.uflags(entry), 1u << 1);  // TCMU_UFLAG_READ_LEN
+  EXPECT_EQ(ring.read_len(entry), 96u);
+  AlignedBuffer buf(4096);
+  std::thread reader([&] { EXPECT_EQ(read(0, buf, {buf.size}), TCMU_STS_OK); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  {
+    std::lock_guard<std::mutex> lock(fake_runner::mutex);
+    EXPECT_TRUE(fake_runner::completions.empty()) << "a completion went in ahead of INQUIRY's";
+  }
+  ring.complete(entry);
+  reader.join();
+  expect_each_completed_once();
+}
+
+// Once an EXTENDED COPY names another LUN, whose thread completes it, nothing
+// is marked on this LUN any more.
+TEST_F(PluginHostTest, CopyNamingAnotherLunEndsResiduals) {
+  MailboxRing ring(dev_.mailbox);
+  const uint32_t entry = ring.queue();
+  open_device(make_config("a", kModThree));
+  unsigned char list[16 + 2 * 32 + 28] = {};
+  list[3] = 2 * 32;  // target descriptors, both naming a LUN that is not this one
+  list[11] = 28;     // one block-to-block segment
+  for (size_t at : {16, 48}) {
+    list[at] = 0xe4;
+    list[at + 8] = 0x60;
+  }
+  list[80] = 0x02;
+  list[83] = 0x18;
+  HostCommand copy(0x83, list, {sizeof(list)});
+  copy.cdb[13] = sizeof(list);
+  EXPECT_EQ(handler_->handle_cmd(&dev_, &copy.cmd), TCMU_STS_NOT_HANDLED);
+  EXPECT_TRUE(fake_runner::log_has("EXTENDED COPY names another LUN")) << fake_runner::log_text();
+  unsigned char inquiry[255];
+  HostCommand c(0x12, inquiry, {sizeof(inquiry)});
+  c.cdb[4] = sizeof(inquiry);
+  ASSERT_EQ(handler_->handle_cmd(&dev_, &c.cmd), TCMU_STS_OK);
+  EXPECT_EQ(ring.uflags(entry), 0u);
   expect_each_completed_once();
 }
 

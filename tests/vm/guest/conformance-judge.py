@@ -6,9 +6,7 @@ verbose logs of LIO fileio (REF) and user:switch (OURS) -> the per-suite table
 
 A test fileio passes must pass on user:switch; a test fileio skips may be
 skipped ("[SKIPPED]" before CUnit's "passed": the device lacks a feature);
-what fileio fails is not judged. NEEDS_RESIDUAL (environment, space
-separated) names the tests no TCMU LUN can pass with tcmu-runner 1.5.4; one
-that passes on user:switch is a failure until it leaves the list."""
+what fileio fails is not judged. Nothing is forgiven."""
 import os
 import re
 import sys
@@ -39,7 +37,6 @@ def full(tests):
 
 def main():
     ref_log, ours_log, report, suites = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-    needs_residual = set(os.environ.get("NEEDS_RESIDUAL", "").split())
     ref, ours = verdicts(ref_log), verdicts(ours_log)
     lines = ["%-24s %-32s %-32s" % ("suite", "fileio (LUN 0)", "user:switch (LUN 1)")]
     results = []
@@ -54,16 +51,8 @@ def main():
             continue
         worse = [t for t, v in r.items()
                  if (v == "passed" and o.get(t) != "passed") or (v == "skipped" and o.get(t) not in ("passed", "skipped"))]
-        known = [t for t in worse if "%s.%s" % (s, t) in needs_residual]
-        regressions = [t for t in worse if t not in known]
-        for t in sorted(needs_residual):
-            if t.startswith(s + ".") and o.get(t.split(".", 1)[1]) == "passed":
-                results.append("fail\tconformance %s\tpasses on user:switch now: take it off needs_residual" % t)
-        if regressions:
-            results.append("fail\tconformance %s\tpasses on fileio, not on user:switch: %s" % (s, " ".join(regressions)))
-        elif known:
-            results.append("pass\tconformance %s (but for %s: no residual from tcmu-runner 1.5.4, see needs_residual)"
-                           % (s, " ".join(known)))
+        if worse:
+            results.append("fail\tconformance %s\tpasses on fileio, not on user:switch: %s" % (s, " ".join(worse)))
         else:
             results.append("pass\tconformance %s" % s)
     lines.append("suites fully passed: fileio %d of %d, user:switch %d of %d" % (full_ref, len(suites), full_ours,

@@ -8,7 +8,9 @@
 # too. The handler answers INQUIRY, MODE SENSE/SELECT, READ CAPACITY (16),
 # REPORT SUPPORTED OPERATION CODES, COMPARE AND WRITE and VERIFY itself and
 # checks WRITE SAME's and SYNCHRONIZE CACHE's ranges
-# (handler/plugin/scsi_commands.h); tcmu-runner the rest. The per-suite table (fileio and user:switch side by side) goes to
+# (handler/plugin/scsi_commands.h), with a residual when its Data-In is
+# shorter than the allocation length (handler/plugin/ring_residual.h, as
+# Inquiry.AllocLength and Inquiry.BlockLimits check); tcmu-runner the rest. The per-suite table (fileio and user:switch side by side) goes to
 # the log and $VMTEST_RESULTS/conformance.txt.
 # vmtest-timeout: 2400   (~10 min on an idle 2-core host, 20 under load)
 . "$(dirname "$0")/lib.sh"
@@ -25,12 +27,6 @@ suites=(TestUnitReady Inquiry Mandatory ReadCapacity10 ReadCapacity16 Read6 Read
   WriteVerify16 Unmap WriteSame10 WriteSame16 CompareAndWrite GetLBAStatus Prefetch10 Prefetch16
   ModeSense6 ReportSupportedOpcodes StartStopUnit Sanitize ExtendedCopy ReceiveCopyResults
   PrinReadKeys PrinServiceactionRange PrinReportCapabilities ProutRegister ProutClear)
-# Tests no TCMU LUN can pass with tcmu-runner 1.5.4: they check that the
-# Data-In length equals what the page says, and libtcmu never reports a
-# residual (TCMU_UFLAG_READ_LEN), so the initiator sees the whole allocation
-# length, zero-filled by the handler. Listed by name so a change shows: one
-# that passes on user:switch after all is a FAIL until it leaves this list.
-needs_residual=" Inquiry.AllocLength Inquiry.BlockLimits "
 region_sectors=128
 regions=1024
 size=$((regions * region_sectors * 512))   # 64 MiB
@@ -70,7 +66,7 @@ run_lun 1
 # per suite.
 while IFS=$'\t' read -r verdict name reason; do
   if [ "$verdict" = pass ]; then pass "$name"; else fail "$name" "$reason"; fi
-done < <(NEEDS_RESIDUAL=$needs_residual python3 "$here_lib/conformance-judge.py" \
+done < <(python3 "$here_lib/conformance-judge.py" \
   "$VMTEST_RESULTS/iscsi-test-cu-lun0.log" "$VMTEST_RESULTS/iscsi-test-cu-lun1.log" \
   "$VMTEST_RESULTS/conformance.txt" "${suites[@]}")
 cat "$VMTEST_RESULTS/conformance.txt"
