@@ -12,9 +12,9 @@ namespace tcmu_switch {
 
 struct ScsiAnswer {
   // Cut to the allocation length already. The plugin zero-fills the rest of
-  // the initiator's buffer: tcmu-runner 1.5.4 reports no residual, so the
-  // initiator sees the whole allocation length, and stale bytes of the ring
-  // must not leak into it.
+  // the initiator's buffer: where it cannot report the residual
+  // (ring_residual.h) the initiator sees the whole allocation length, and
+  // stale bytes of the ring must not leak into it.
   std::vector<uint8_t> data;
   std::optional<Sense> sense;
 
