@@ -183,6 +183,28 @@ bool SwitchDevice::unmap_reads_zero() const {
   return std::all_of(paths_.begin(), paths_.end(), [](const auto& p) { return p->deallocates_to_zero(); });
 }
 
+ExtentStatus SwitchDevice::extent_status(uint64_t offset_bytes, uint64_t max_len) const noexcept {
+  ExtentStatus run{0, true};
+  for (uint32_t regions = 0; regions < kStatusRegions && run.len < max_len; regions++) {
+    const uint64_t at = offset_bytes + run.len;
+    uint64_t region_end = 0;
+    uint32_t path_nr = 0;
+    {  // no lseek inside the read-side section: a publisher would wait for it
+      const TableSlot::Reader reader(*table_);
+      const uint64_t region_bytes = reader.table().region_bytes();
+      region_end = (at / region_bytes + 1) * region_bytes;
+      path_nr = route(reader.table(), at / region_bytes);
+    }
+    const Path& path = *paths_[path_nr];
+    const uint64_t want = std::min(region_end, offset_bytes + max_len) - at;
+    const ExtentStatus piece = file_extent_status(path.fd(), path.config().offset_bytes + at, want);
+    if (run.len > 0 && piece.mapped != run.mapped) break;
+    run = {run.len + piece.len, piece.mapped};
+    if (piece.len < want) break;  // the status changes inside this region
+  }
+  return run;
+}
+
 IoStatus SwitchDevice::flush(void* user) noexcept {
   // Every path may hold cached writes, so SYNCHRONIZE CACHE reaches all of
   // them (dm-switch forwards no flushes at all).

@@ -25,6 +25,7 @@
 #include "buffer_kind.h"
 #include "deadline.h"
 #include "device_config.h"
+#include "extent_status.h"
 #include "io_request.h"
 #include "path.h"
 #include "path_uevents.h"
@@ -150,6 +151,13 @@ class SwitchDevice final : private IoCompletion {
   void release_hold(RangeHold& hold) noexcept;
   // Every path leaves zeroes where it deallocates: what LBPRZ may claim.
   bool unmap_reads_zero() const;
+  // GET LBA STATUS: whether the LUN's bytes from offset_bytes are mapped or
+  // deallocated on the paths the current table routes them to, and how far
+  // that runs: at most max_len bytes and kStatusRegions regions (the command
+  // thread asks, two lseeks a region). REQUIRES: offset_bytes + max_len is
+  // within the LUN.
+  static constexpr uint32_t kStatusRegions = 1024;
+  ExtentStatus extent_status(uint64_t offset_bytes, uint64_t max_len) const noexcept;
 
   // Control. Each validates everything first and changes nothing on error.
   // A new config may change the table and the default mapping only.

@@ -2,6 +2,7 @@
 
 #include "cdb_check.h"
 #include "inquiry_pages.h"
+#include "lba_status.h"
 #include "mode_pages.h"
 #include "provisioning_pages.h"
 #include "scsi_bytes.h"
@@ -58,7 +59,11 @@ HandlerCommand classify(std::span<const uint8_t> cdb) noexcept {
     case kModeSelect6:
     case kModeSelect10: return HandlerCommand::kFromFacts;
     case kServiceActionIn16:
-      return (cdb[1] & 0x1f) == kReadCapacity16 ? HandlerCommand::kFromFacts : HandlerCommand::kPassOn;
+      switch (cdb[1] & 0x1f) {
+        case kReadCapacity16: return HandlerCommand::kFromFacts;
+        case kGetLbaStatusAction: return HandlerCommand::kGetLbaStatus;
+      }
+      return HandlerCommand::kPassOn;
     case kMaintenanceIn:  // REPORT TARGET PORT GROUPS and the rest stay the runner's
       return (cdb[1] & 0x1f) == kReportSupportedOpcodes ? HandlerCommand::kFromFacts : HandlerCommand::kPassOn;
     case kCompareAndWrite: return HandlerCommand::kCompareAndWrite;

@@ -18,6 +18,7 @@ enum class HandlerCommand : uint8_t {
                      // OPERATION CODES: answer_from_facts()
   kCompareAndWrite,  // compare_and_write.h, with I/O on the paths
   kVerify,           // verify.h, with reads on the paths
+  kGetLbaStatus,     // lba_status.h, with the paths' mapped/deallocated runs
   kWriteSame,        // checked against the advertised limit, then tcmu-runner's
   kSyncCache,        // its range checked, then tcmu-runner's flush of every path
   kExtendedCopy,     // its parameter list checked (extended_copy.h), then tcmu-runner's copy

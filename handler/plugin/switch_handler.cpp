@@ -39,6 +39,7 @@
 #include "compare_and_write.h"
 #include "extended_copy.h"
 #include "inquiry_pages.h"
+#include "lba_status.h"
 #include "lun_facts.h"
 #include "ring_residual.h"
 #include "scsi_commands.h"
@@ -518,11 +519,9 @@ void report_residual(SwitchState& state, size_t returned) {
   state.gate.hold(*entry);
 }
 
-int answer_from_facts(tcmu_device* dev, tcmulib_cmd* lib, std::span<const uint8_t> cdb) {
-  SwitchState& state = *state_of(dev);
-  std::vector<uint8_t> data_out;
-  if (tcmu_switch::reads_data_out(cdb)) data_out = data_out_of(lib);
-  const tcmu_switch::ScsiAnswer answer = tcmu_switch::answer_from_facts(cdb, data_out, lun_facts(dev, state));
+// An answer of the handler's own: CHECK CONDITION, or its Data-In copied
+// into the initiator's buffer.
+int send_answer(SwitchState& state, tcmulib_cmd* lib, const tcmu_switch::ScsiAnswer& answer) {
   if (!answer.good()) return check_condition(lib, *answer.sense);
   if (answer.data.empty()) return TCMU_STS_OK;
   // Before the copy, which moves the iovecs past what it wrote.
@@ -532,6 +531,24 @@ int answer_from_facts(tcmu_device* dev, tcmulib_cmd* lib, std::span<const uint8_
   tcmu_memcpy_into_iovec(lib->iovec, lib->iov_cnt, const_cast<uint8_t*>(answer.data.data()), answer.data.size());
   if (state.marks_residuals && answer.data.size() < buffer_bytes) report_residual(state, answer.data.size());
   return TCMU_STS_OK;
+}
+
+int answer_from_facts(tcmu_device* dev, tcmulib_cmd* lib, std::span<const uint8_t> cdb) {
+  SwitchState& state = *state_of(dev);
+  std::vector<uint8_t> data_out;
+  if (tcmu_switch::reads_data_out(cdb)) data_out = data_out_of(lib);
+  return send_answer(state, lib, tcmu_switch::answer_from_facts(cdb, data_out, lun_facts(dev, state)));
+}
+
+int get_lba_status(tcmu_device* dev, tcmulib_cmd* lib, std::span<const uint8_t> cdb) {
+  SwitchState& state = *state_of(dev);
+  const tcmu_switch::LunFacts facts = lun_facts(dev, state);
+  const uint64_t block = facts.block_bytes;
+  const tcmu_switch::LbaStatusSource status = [&](uint64_t lba, uint64_t max_blocks) {
+    const tcmu_switch::ExtentStatus run = state.device->extent_status(lba * block, max_blocks * block);
+    return tcmu_switch::LbaRun{run.len / block, run.mapped};
+  };
+  return send_answer(state, lib, tcmu_switch::answer_get_lba_status(cdb, facts, status));
 }
 
 // One command of the plugin's own (COMPARE AND WRITE, VERIFY), sent to the
@@ -656,6 +673,7 @@ int answer_scsi(tcmu_device* dev, tcmur_cmd* cmd, std::span<const uint8_t> cdb) 
       case tcmu_switch::HandlerCommand::kFromFacts: return answer_from_facts(dev, cmd->lib_cmd, cdb);
       case tcmu_switch::HandlerCommand::kCompareAndWrite: return compare_and_write(dev, cmd, cdb);
       case tcmu_switch::HandlerCommand::kVerify: return verify(dev, cmd, cdb);
+      case tcmu_switch::HandlerCommand::kGetLbaStatus: return get_lba_status(dev, cmd->lib_cmd, cdb);
       case tcmu_switch::HandlerCommand::kWriteSame:
         return refuse_or_pass_on(cmd, tcmu_switch::write_same_beyond_limit(cdb, lun_facts(dev, *state_of(dev))));
       case tcmu_switch::HandlerCommand::kExtendedCopy: return pass_on_extended_copy(dev, cmd, cdb);

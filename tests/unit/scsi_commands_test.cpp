@@ -20,14 +20,16 @@ TEST(ScsiCommands, ClassifiesByOpcodeAndServiceAction) {
   EXPECT_EQ(kind({0x1a, 0, 0x3f, 0, 255, 0}), HandlerCommand::kFromFacts);
   EXPECT_EQ(kind({0x5a, 0, 0x3f, 0, 0, 0, 0, 1, 0, 0}), HandlerCommand::kFromFacts);
   EXPECT_EQ(kind({0x15, 0x10, 0, 0, 24, 0}), HandlerCommand::kFromFacts);
-  std::vector<uint8_t> rc16(16), lba_status(16), caw(16), write16(16);
-  rc16[0] = lba_status[0] = 0x9e;
+  std::vector<uint8_t> rc16(16), lba_status(16), other_action(16), caw(16), write16(16);
+  rc16[0] = lba_status[0] = other_action[0] = 0x9e;
   rc16[1] = 0x10;
   lba_status[1] = 0x12;
+  other_action[1] = 0x13;
   caw[0] = 0x89;
   write16[0] = 0x8a;
   EXPECT_EQ(kind(rc16), HandlerCommand::kFromFacts);
-  EXPECT_EQ(kind(lba_status), HandlerCommand::kPassOn);
+  EXPECT_EQ(kind(lba_status), HandlerCommand::kGetLbaStatus);
+  EXPECT_EQ(kind(other_action), HandlerCommand::kPassOn);
   EXPECT_EQ(kind(caw), HandlerCommand::kCompareAndWrite);
   EXPECT_EQ(kind(write16), HandlerCommand::kPassOn);
   EXPECT_EQ(kind({0x5a, 0, 0x3f, 0, 0, 0}), HandlerCommand::kPassOn);  // shorter than its group's CDB

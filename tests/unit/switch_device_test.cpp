@@ -353,6 +353,28 @@ TEST_P(SwitchDeviceTest, PlacementNeverReadsAnotherPathsData) {
   EXPECT_EQ(r.paths[2].stats[PathCounter::kReads], 0u);
 }
 
+// GET LBA STATUS asks the path the table names: round robin puts regions 0-3
+// on paths 0, 1, 2, 0 over sparse files, and only region 0 is written.
+TEST_P(SwitchDeviceTest, ExtentStatusAsksThePathTheTableNames) {
+  open_device(make_config(Mode::kPlacement, 3));
+  AlignedBuffer data(kRegionBytes);
+  fill_pattern(data.bytes(), kRegionBytes, 31);
+  ASSERT_EQ(write(data, 0, kRegionBytes), IoStatus::kOk);
+  EXPECT_EQ(device_->extent_status(0, 4 * kRegionBytes), (ExtentStatus{kRegionBytes, true}));
+  EXPECT_EQ(device_->extent_status(4096, kRegionBytes), (ExtentStatus{kRegionBytes - 4096, true}));
+  EXPECT_EQ(device_->extent_status(kRegionBytes, 3 * kRegionBytes), (ExtentStatus{3 * kRegionBytes, false}));
+  // Region 1's bytes put on path 0 behind the device's back: invisible until
+  // the table sends region 1 there.
+  const int fd = ::open(path_file(0).c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(pwrite(fd, data.data, kRegionBytes, kRegionBytes), static_cast<ssize_t>(kRegionBytes));
+  ::close(fd);
+  EXPECT_FALSE(device_->extent_status(kRegionBytes, kRegionBytes).mapped);
+  ASSERT_TRUE(device_->apply_mappings("1:0").ok());
+  EXPECT_EQ(device_->extent_status(0, 4 * kRegionBytes), (ExtentStatus{2 * kRegionBytes, true}));
+  EXPECT_EQ(device_->extent_status(2 * kRegionBytes, 2 * kRegionBytes), (ExtentStatus{2 * kRegionBytes, false}));
+}
+
 // tcmu-runner's emulated WRITE AND VERIFY, COMPARE AND WRITE and WRITE SAME
 // hand the handler calloc'd buffers; O_DIRECT refuses them with EINVAL, which
 // used to fail the command (and, in multipath mode, every path in turn).
