@@ -7,6 +7,7 @@
 # initiator reaches a path as a FUA write and a plain one does not (on a
 # one-path LUN of its own), and a second initiator's WRITE racing COMPARE AND
 # WRITE on one block loses nothing.
+# vmtest-append: trace_event=block:block_bio_queue
 . "$(dirname "$0")/lib.sh"
 
 region_sectors=128          # 64 KiB

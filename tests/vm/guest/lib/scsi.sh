@@ -4,14 +4,20 @@
 
 TRACEFS=/sys/kernel/tracing
 
-# bio_trace on|off: the block layer's block_bio_queue events, every device.
+# bio_trace on|off: the block layer's block_bio_queue events, every device,
+# recorded between on and off. The event is enabled from boot (trace_event=
+# on the kernel command line) and only tracing_on flips here: enabling an
+# event at run time patches kernel text on every CPU, and a TCG guest once
+# hung there (the writing shell in a soft lockup, RCU stalls on the other CPU).
 bio_trace() {
   mountpoint -q "$TRACEFS" || mount -t tracefs nodev "$TRACEFS"
   if [ "$1" = on ]; then
+    [ "$(cat "$TRACEFS/events/block/block_bio_queue/enable")" = 1 ] ||
+      die "block_bio_queue is not traced from boot (the scenario needs '# vmtest-append: trace_event=block:block_bio_queue')"
     echo > "$TRACEFS/trace"
-    echo 1 > "$TRACEFS/events/block/block_bio_queue/enable"
+    echo 1 > "$TRACEFS/tracing_on"
   else
-    echo 0 > "$TRACEFS/events/block/block_bio_queue/enable"
+    echo 0 > "$TRACEFS/tracing_on"
   fi
 }
 
