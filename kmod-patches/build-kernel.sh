@@ -160,8 +160,8 @@ fi
 
 case $variant in
 stock) apply_series 0; frags=("$here/config/qemu-tcmu.config") ;;
-ci) apply_series all; frags=("$here/config/qemu-tcmu.config") ;;
-debug) apply_series all; frags=("$here/config/qemu-tcmu.config" "$here/config/debug.config") ;;
+ci) apply_series all; frags=("$here/config/qemu-tcmu.config" "$here/config/zc-tests.config") ;;
+debug) apply_series all; frags=("$here/config/qemu-tcmu.config" "$here/config/zc-tests.config" "$here/config/debug.config") ;;
 esac
 out=$src
 

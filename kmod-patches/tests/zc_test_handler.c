@@ -6,7 +6,7 @@
  * whatever initiator sits in front of the device (tcm_loop) and prints one
  * "PASS: name" or "FAIL: name: reason" line per check on stdout.
  *
- *   [ZC_TEST_NODE=PATH] zc_test_handler NAME SIZE [stall]
+ *   [ZC_TEST_NODE=PATH] zc_test_handler NAME SIZE [stall|foreign]
  *
  * NAME: the backstore name (matched in /sys/class/uio/uioN/name, whose
  * format is tcm-user/<hba>/<name>/<subtype>/<path>); SIZE: its dev_size.
@@ -20,6 +20,14 @@
  * past cmd_time_out; afterwards the slot's page must be a different page
  * (the sink, per /proc/self/pagemap), a marker is written into it, the
  * command is completed, and the slot must be unmapped.
+ *
+ * With "foreign": every zero-copy command's last page is faulted before
+ * any other, under a SIGBUS guard. If the kernel refuses the fault (as it
+ * must when an earlier page of the slot still maps the previous command's
+ * page: zc_fault_skip_unmap, patch 15), the handler prints "SIGBUS lba=L
+ * len=N", touches nothing else of the command and fails it (HARDWARE
+ * ERROR). Faulting the last page first matters: a page whose stale PTE is
+ * present never faults, so only a later page can make the kernel look.
  *
  * ZC_TEST_NODE: open the device through PATH, a second node of the same
  * character device (mknod), and check that /dev/uioN cannot be opened
@@ -111,10 +119,10 @@ static char *map;
 static size_t map_len;
 static uint8_t *disk;
 static uint64_t disk_len;
-static int stall_first_read;
+static int stall_first_read, fault_last_first;
 static volatile sig_atomic_t stop;
 static sigjmp_buf bus_jmp;
-static unsigned long nr_cmds, nr_zc, nr_nogup_writes, nr_sigbus, nr_zc_reads;
+static unsigned long nr_cmds, nr_zc, nr_nogup_writes, nr_sigbus, nr_zc_reads, nr_refused;
 static int read_not_zeroed;
 
 static void pass(const char *name) { printf("PASS: %s\n", name); fflush(stdout); }
@@ -260,16 +268,41 @@ static void iov_xfer(struct tcmu_cmd_entry *ent, uint8_t *buf, size_t len,
 	}
 }
 
-static uint8_t sense_illegal(struct tcmu_cmd_entry *ent)
+static uint8_t check_condition(struct tcmu_cmd_entry *ent, uint8_t key, uint8_t asc)
 {
 	uint8_t *s = (uint8_t *)ent->rsp.sense_buffer;
 
 	memset(s, 0, TCMU_SENSE_BUFFERSIZE);
 	s[0] = 0x70;
-	s[2] = 0x05;	/* ILLEGAL REQUEST */
+	s[2] = key;
 	s[7] = 0x0a;
-	s[12] = 0x20;	/* INVALID COMMAND OPERATION CODE */
+	s[12] = asc;
 	return 0x02;	/* CHECK CONDITION */
+}
+
+/* ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE */
+static uint8_t sense_illegal(struct tcmu_cmd_entry *ent) { return check_condition(ent, 0x05, 0x20); }
+
+/* HARDWARE ERROR, INTERNAL TARGET FAILURE */
+static uint8_t sense_target_failure(struct tcmu_cmd_entry *ent) { return check_condition(ent, 0x04, 0x44); }
+
+/*
+ * "foreign": fault the command's last page first; 0 if the kernel mapped
+ * it, -1 if it refused with SIGBUS.
+ */
+static int fault_last_page(struct tcmu_cmd_entry *ent, uint64_t lba, uint64_t len)
+{
+	struct iovec iov = ent->req.iov[ent->req.iov_cnt - 1];
+	volatile char *last = map + (uintptr_t)iov.iov_base + iov.iov_len - 1;
+
+	if (sigsetjmp(bus_jmp, 1) == 0) {
+		(void)*last;
+		return 0;
+	}
+	nr_refused++;
+	printf("SIGBUS lba=%" PRIu64 " len=%" PRIu64 "\n", lba, len);
+	fflush(stdout);
+	return -1;
 }
 
 /* A store into a no-GUP WRITE's range must raise SIGBUS */
@@ -393,8 +426,11 @@ static uint8_t handle(struct tcmu_cmd_entry *ent, void **stalled)
 		}
 		if ((lba * 512 + len) > disk_len)
 			return sense_illegal(ent);
-		if (ent->hdr.kflags & KFLAG_ZC)
+		if (ent->hdr.kflags & KFLAG_ZC) {
 			nr_zc++;
+			if (fault_last_first && fault_last_page(ent, lba, len))
+				return sense_target_failure(ent);
+		}
 		if (cdb[0] == 0x28 || cdb[0] == 0x88) {
 			if (ent->hdr.kflags & KFLAG_ZC)
 				check_read_zeroed(ent);
@@ -483,11 +519,12 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s NAME SIZE [stall]\n", argv[0]);
+		fprintf(stderr, "usage: %s NAME SIZE [stall|foreign]\n", argv[0]);
 		return 2;
 	}
 	disk_len = strtoull(argv[2], NULL, 0);
 	stall_first_read = argc > 3 && !strcmp(argv[3], "stall");
+	fault_last_first = argc > 3 && !strcmp(argv[3], "foreign");
 	disk = calloc(1, disk_len);
 	if (!disk || find_uio(argv[1], dev, sizeof(dev), &map_len)) {
 		fprintf(stderr, "zc_test_handler: no uio device for %s\n", argv[1]);
@@ -530,7 +567,7 @@ int main(int argc, char **argv)
 	else if (!nr_zc_reads)
 		fail("every zero-copy READ's range holds zeroes when the handler gets it",
 		     "no zero-copy READ");
-	printf("DONE cmds=%lu zc=%lu nogup_writes=%lu sigbus=%lu\n", nr_cmds, nr_zc,
-	       nr_nogup_writes, nr_sigbus);
+	printf("DONE cmds=%lu zc=%lu nogup_writes=%lu sigbus=%lu refused=%lu\n", nr_cmds,
+	       nr_zc, nr_nogup_writes, nr_sigbus, nr_refused);
 	return 0;
 }
