@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The host half of tests/bench/run-all: the core's data path next to fio.
 
-For each workload (4 KiB random read/write, 256 KiB sequential read/write)
+For each workload (4 KiB random read/write, 256 KiB and 1 MiB sequential
+read/write)
 and each thread count, runs data_path_bench (SwitchDevice over 3 path files)
 and then fio's io_uring engine on the same 3 files with as many threads
 (numjobs) as the core has I/O workers and the same total queue depth, and
@@ -21,7 +22,9 @@ are then one I/O after piece merging, four before).
 --lock-cost runs only 4 KiB random writes, the core with its range lock on and
 off in alternate rounds (issue #20: what ordering overlapping writes costs).
 
-The files live on DIR (default /dev/shm, tmpfs: RAM-backed, no block layer).
+The files live on DIR (default /dev/shm, tmpfs: RAM-backed, no block layer;
+run-all also measures a directory on the host's own disk, where O_DIRECT
+completions are truly asynchronous).
 Linux >= 6.6 accepts O_DIRECT on tmpfs (it still copies through the page
 cache); older kernels refuse it, the core then opens the paths buffered and
 fio runs with direct=0 to match. Which one ran is in each row ("direct").
@@ -40,7 +43,8 @@ import subprocess
 import sys
 import time
 
-WORKLOADS = [("randread", 4096), ("randwrite", 4096), ("read", 262144), ("write", 262144)]
+WORKLOADS = [("randread", 4096), ("randwrite", 4096), ("read", 262144), ("write", 262144),
+             ("read", 1048576), ("write", 1048576)]
 NR_PATHS = 3
 REGION_SECTORS = 128  # 64 KiB, dm-switch's documented example
 
@@ -172,7 +176,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bench", required=True, help="data_path_bench binary")
     p.add_argument("--out", required=True, help="JSON file to write")
-    p.add_argument("--dir", default="/dev/shm", help="where the path files go (RAM-backed)")
+    p.add_argument("--dir", default="/dev/shm", help="where the path files go (default RAM-backed)")
     p.add_argument("--seconds", type=float, default=5)
     p.add_argument("--warmup", type=float, default=1)
     p.add_argument("--repeat", type=int, default=3, help="rounds per configuration; medians are kept")

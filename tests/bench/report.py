@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns one run of tests/bench/run-all into a table, CSV, JSON and PNG plots.
 
-    report.py --out DIR [--host host.json] [--guest GUEST_RESULTS_DIR] [--note TEXT]...
+    report.py --out DIR [--host host.json]... [--guest GUEST_RESULTS_DIR] [--note TEXT]...
 
 Writes DIR/table.txt (also printed), DIR/results.csv (one row per measured
 figure), DIR/ratios.csv (each ratio with its comparison and target),
@@ -35,13 +35,18 @@ def fmt(value, spec="%.2f"):
 
 # ---- host ---------------------------------------------------------------------
 
+def backing(doc):
+    """Where a host run's path files were: RAM (tmpfs) or the host's disk."""
+    return "ram" if doc["dir"].startswith("/dev/shm") else "disk"
+
+
 def host_figures(doc):
     figures, ratios = [], []
     for r in doc["rows"]:
-        label = "%s %dk, %d thr" % (r["rw"], r["bs"] // 1024, r["workers"])
+        label = "%s %dk, %d thr, %s" % (r["rw"], r["bs"] // 1024, r["workers"], backing(doc))
         for who in ("core", "fio"):
             f = r[who]
-            figures.append({"section": "host", "config": who, "transport": "-", "rw": r["rw"],
+            figures.append({"section": "host", "config": who, "transport": backing(doc), "rw": r["rw"],
                             "bs_kib": r["bs"] // 1024, "threads": r["workers"], "qd": r["qd"],
                             "iops": f["iops"], "mb_per_s": f["mb_per_s"], "cpu_us_per_io": f["cpu_us_per_io"],
                             "allocs_per_io": f.get("allocations_per_io"), "load": r["load_before"]})
@@ -55,17 +60,17 @@ def host_table(doc):
     direct = "O_DIRECT" if rows and rows[0]["core"]["direct"] else "buffered"
     out = ["Host: core data path (SwitchDevice, %d paths, %d-sector regions, io_uring engine) vs fio io_uring"
            % (doc["nr_paths"], doc["region_sectors"]),
-           "on the same files in %s (%s), %g s per run, total QD %d; kernel %s, %d CPUs, %s"
-           % (doc["dir"], direct, doc["seconds"], rows[0]["qd"] if rows else 0, doc["kernel"], doc["nproc"],
+           "on the same files in %s (%s, %s), %g s per run, total QD %d; kernel %s, %d CPUs, %s"
+           % (doc["dir"], backing(doc), direct, doc["seconds"], rows[0]["qd"] if rows else 0, doc["kernel"], doc["nproc"],
               doc["fio_version"]),
            "thr = core I/O workers = fio numjobs (fio iodepth = QD / thr); the core also has one submitter thread.",
-           "", "%-10s %4s %3s | %9s %8s %8s %5s %7s %8s %7s | %9s %8s %8s %5s %7s | %8s %8s | %5s" % (
+           "", "%-10s %5s %3s | %9s %8s %8s %5s %7s %8s %7s | %9s %8s %8s %5s %7s | %8s %8s | %5s" % (
                "workload", "bs", "thr", "core IOPS", "MB/s", "CPUus/IO", "cores", "allocs", "allocs/IO", "slp/IO",
                "fio IOPS", "MB/s", "CPUus/IO", "cores", "ctx/IO", "core/fio", "CPU c/f", "load") + "  rounds: core/fio"]
     for r in rows:
         c, f = r["core"], r["fio"]
         mark = "ok" if (r["core_over_fio_iops"] or 0) >= HOST_TARGET else "!!"
-        out.append("%-10s %3dk %3d | %9.0f %8.1f %8.2f %5.2f %7d %8.4f %7.2f | %9.0f %8.1f %8.2f %5.2f %7.2f | %5.2f %-2s %8.2f | %5.1f" % (
+        out.append("%-10s %4dk %3d | %9.0f %8.1f %8.2f %5.2f %7d %8.4f %7.2f | %9.0f %8.1f %8.2f %5.2f %7.2f | %5.2f %-2s %8.2f | %5.1f" % (
             r["rw"], r["bs"] // 1024, r["workers"], c["iops"], c["mb_per_s"], c["cpu_us_per_io"], c["cpu_cores"],
             c["allocations"], c["allocations_per_io"], c["sleeps_per_io"], f["iops"], f["mb_per_s"],
             f["cpu_us_per_io"], f["cpu_cores"], f["ctx_per_io"], r["core_over_fio_iops"], mark,
@@ -179,14 +184,15 @@ def gnuplot(out_dir, name, data_rows, columns, ylabel, title, logscale=False, hl
 
 
 def host_plots(out_dir, doc):
-    rows = doc["rows"]
+    rows, where = doc["rows"], backing(doc)
     labels = ["%s %dk %dthr" % (r["rw"], r["bs"] // 1024, r["workers"]) for r in rows]
     return [
-        gnuplot(out_dir, "host_throughput", [(l, [r["core"]["mb_per_s"], r["fio"]["mb_per_s"]]) for l, r in zip(labels, rows)],
-                ["core (SwitchDevice)", "fio io_uring"], "MB/s (log)", "Host: core data path vs fio, same files and depth",
-                logscale=True),
-        gnuplot(out_dir, "host_ratio", [(l, [r["core_over_fio_iops"]]) for l, r in zip(labels, rows)],
-                ["core/fio"], "core / fio (throughput)", "Host: core over fio", hline=HOST_TARGET),
+        gnuplot(out_dir, "host_throughput_" + where,
+                [(l, [r["core"]["mb_per_s"], r["fio"]["mb_per_s"]]) for l, r in zip(labels, rows)],
+                ["core (SwitchDevice)", "fio io_uring"], "MB/s (log)",
+                "Host (%s): core data path vs fio, same files and depth" % where, logscale=True),
+        gnuplot(out_dir, "host_ratio_" + where, [(l, [r["core_over_fio_iops"]]) for l, r in zip(labels, rows)],
+                ["core/fio"], "core / fio (throughput)", "Host (%s): core over fio" % where, hline=HOST_TARGET),
     ]
 
 
@@ -221,14 +227,14 @@ def write_csv(path, rows, fields):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
-    p.add_argument("--host")
+    p.add_argument("--host", action="append", default=[], help="a host_bench.py JSON (once per backing)")
     p.add_argument("--guest")
     p.add_argument("--note", action="append", default=[], help="a line for the table's header")
     args = p.parse_args()
 
     table, figures, ratios, plots = list(args.note), [], [], []
-    if args.host and os.path.exists(args.host):
-        doc = json.load(open(args.host))
+    for host in filter(os.path.exists, args.host):
+        doc = json.load(open(host))
         f, r = host_figures(doc)
         figures += f
         ratios += r
