@@ -75,7 +75,11 @@ if [ ! -f "$src/Makefile" ]; then
 	mv "$src.tmp" "$src"
 fi
 
+# quilt records the patches directory in .pc/.quilt_patches and prefers it to
+# QUILT_PATCHES: a tree first patched from another checkout (a worktree since
+# removed) would fail with "No series file found". Point it at this checkout.
 quilt_run() {
+	[ ! -d "$src/.pc" ] || echo "$here" >"$src/.pc/.quilt_patches"
 	(cd "$src" && QUILT_PATCHES="$here" QUILT_PC=.pc quilt --quiltrc=- "$@")
 }
 
