@@ -143,6 +143,26 @@ zc_fio() {
     python3 "$here_lib/fio-summary.py" "$VMTEST_RESULTS/fio-$name.json"
 }
 
+# zc_test_handler_start NAME SIZE [MODE]: compiles tests/zc_test_handler.c
+# and starts it in the background on backstore NAME (a ZC_TEST_NODE given
+# on the call reaches it), its output in $WORK/zch.out and its pid in zch;
+# returns once it serves.
+zc_test_handler_start() {
+  must "zc_test_handler compiles" gcc -O2 -Wall -o "$WORK/zc_test_handler" \
+    "$VMTEST_TOP/kmod-patches/tests/zc_test_handler.c"
+  "$WORK/zc_test_handler" "$@" > "$WORK/zch.out" 2>&1 &
+  zch=$!
+  wait_for "zc_test_handler to serve" 30 grep -q '^READY' "$WORK/zch.out" ||
+    die "zc_test_handler" "not ready: $(cat "$WORK/zch.out")"
+}
+
+# zc_test_handler_stop: SIGTERM, wait for its "DONE" and print its output.
+zc_test_handler_stop() {
+  kill -TERM "$zch"
+  wait "$zch" || true
+  cat "$WORK/zch.out"
+}
+
 # zc_dmesg_clean [EXPECTED_ERE]: no oops, BUG, WARNING, KASAN, lockdep,
 # page_table_check, list/data corruption or bad-page report, but for lines
 # that match EXPECTED_ERE (a WARN a scenario provokes on purpose).

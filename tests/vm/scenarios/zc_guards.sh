@@ -92,7 +92,6 @@ remove_backstore "$dst"
 check "tcmu-runner exits 0 on SIGTERM" stop_runner
 
 # ---- 3. the test handler (last: on a kernel without the fixes it may oops)
-must "zc_test_handler compiles" gcc -O2 -Wall -o "$WORK/zc_test_handler" "$tests/zc_test_handler.c"
 size=$((16 * 1024 * 1024))
 bs=$(zc_backstore zc_probe "zctest/ram" "$size" zc_window_mb=32 zc_nogup_slots=8 nl_reply_supported=-1)
 zc_set "$bs" zc_enable 1
@@ -103,10 +102,7 @@ echo 1 > "$bs/attrib/cmd_time_out"
 uio=$(basename "$(dirname "$(grep -l "/zc_probe/" /sys/class/uio/uio*/name)")")
 must "a second node of /dev/$uio" mknod "$WORK/uio-alias" c \
   "$(cut -d: -f1 "/sys/class/uio/$uio/dev")" "$(cut -d: -f2 "/sys/class/uio/$uio/dev")"
-ZC_TEST_NODE=$WORK/uio-alias "$WORK/zc_test_handler" zc_probe "$size" stall > "$WORK/zch.out" 2>&1 &
-zch=$!
-handler_ready() { grep -q '^READY' "$WORK/zch.out"; }
-wait_for "zc_test_handler to serve" 30 handler_ready || die "zc_test_handler" "not ready: $(cat "$WORK/zch.out")"
+ZC_TEST_NODE=$WORK/uio-alias zc_test_handler_start zc_probe "$size" stall
 dev=$(loop_lun "$bs")
 log "tcm_loop LUN served by zc_test_handler: $dev"
 # A 256 KiB O_DIRECT WRITE (special slot: the handler probes a store), then
@@ -131,9 +127,7 @@ print("buffer " + ("clean" if ok else "holds foreign bytes: " + buf[:16].hex()))
 sys.exit(0 if ok else 1)
 EOF
 zc_log_stats "$bs"
-kill -TERM "$zch"
-wait "$zch" || true
-cat "$WORK/zch.out"
+zc_test_handler_stop
 while read -r word rest; do
   case $word in
     PASS:) pass "zc_test_handler: $rest" ;;

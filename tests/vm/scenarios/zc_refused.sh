@@ -10,7 +10,7 @@
 # 2. D8: with the fault-injection knob of patch 15 (zc_fault_skip_unmap=1)
 #    the slot of a 64 KiB WRITE is freed without its zap; a 128 KiB WRITE
 #    then takes the same slot, the handler faults its last page first, and
-#    tcm_zc_insert() must find the previous command's PTE in the slot's
+#    tcmu_zc_insert() must find the previous command's PTE in the slot's
 #    first page, WARN "foreign PTE" and raise SIGBUS: the WRITE fails and
 #    the LUN never holds the first command's bytes in its place.
 # Needs the ci (or debug) kernel: THP and CONFIG_TCM_USER2_ZC_FAULT_INJECTION
@@ -25,17 +25,13 @@ zc_require_kernel
 [ -e /sys/kernel/mm/transparent_hugepage/enabled ] ||
   die "$VMTEST_NAME" "the kernel has no transparent huge pages (kmod-patches/config/zc-tests.config)"
 
-must "zc_test_handler compiles" gcc -O2 -Wall -o "$WORK/zc_test_handler" "$tests/zc_test_handler.c"
 size=$((16 * 1024 * 1024))
 bs=$(zc_backstore zc_refused "zctest/ram" "$size" zc_window_mb=32 zc_nogup_slots=8 nl_reply_supported=-1)
 [ -e "$bs/attrib/zc_fault_skip_unmap" ] ||
   die "$VMTEST_NAME" "no zc_fault_skip_unmap: kernel without CONFIG_TCM_USER2_ZC_FAULT_INJECTION (patch 15)"
 zc_set "$bs" zc_enable 1
 zc_set "$bs" zc_special_enable 1
-"$WORK/zc_test_handler" zc_refused "$size" foreign > "$WORK/zch.out" 2>&1 &
-zch=$!
-handler_ready() { grep -q '^READY' "$WORK/zch.out"; }
-wait_for "zc_test_handler to serve" 30 handler_ready || die "zc_test_handler" "not ready: $(cat "$WORK/zch.out")"
+zc_test_handler_start zc_refused "$size" foreign
 dev=$(loop_lun "$bs")
 log "tcm_loop LUN served by zc_test_handler: $dev"
 
@@ -66,9 +62,7 @@ check "foreign: tcmu_zc_insert() warned of the foreign PTE" foreign_warned
 check "foreign: after B's release the slot serves again (256 KiB, data exact)" \
   python3 "$tests/zc_refused.py" thp "$dev"
 
-kill -TERM "$zch"
-wait "$zch" || true
-cat "$WORK/zch.out"
+zc_test_handler_stop
 check "the handler refused exactly one command" grep -q 'refused=1$' "$WORK/zch.out"
 remove_loop_lun "$bs"
 remove_backstore "$bs"
