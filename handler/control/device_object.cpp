@@ -356,6 +356,7 @@ Result<GVariant*> DeviceObject::get_summary(GVariant*, uid_t) {
   add_entry(&b, "mode", g_variant_new_string(mode_name(r.mode)));
   add_entry(&b, "engine", g_variant_new_string(engine_name(r.engine)));
   add_entry(&b, "nr_workers", g_variant_new_uint32(r.nr_workers));
+  add_entry(&b, "engine_luns", g_variant_new_uint32(r.engine_luns));
   add_entry(&b, "size_bytes", g_variant_new_uint64(r.size_bytes));
   add_entry(&b, "generation", g_variant_new_uint64(r.generation));
   add_entry(&b, "nr_paths", g_variant_new_uint32(g.nr_paths));

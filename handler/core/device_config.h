@@ -10,7 +10,8 @@
 //                                 atomically, before it is acknowledged (needs table)
 //   default = round-robin         round-robin | path:N   (regions the table leaves alone)
 //   engine = auto                 auto | io_uring | sync
-//   workers = 2                   I/O worker threads (1..64)
+//   workers = 2                   I/O worker threads (1..64) of the engine it
+//                                 shares with LUNs asking the same (io_engine.h)
 //   probe_interval_ms = 1000      multipath: how often a failed path is retried (10..3600000)
 //
 //   [path.0] ... [path.N-1]       one group per path, numbered from 0 without gaps

@@ -8,10 +8,29 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace tcmu_switch {
 
 struct Command;
+class IoCompletion;
+class Path;
+class Reporter;
+
+// What a request's device lends the engine: its paths, where its finished
+// requests go and where the engine says what went wrong with them. Lives as
+// long as the device is attached to the engine (IoEngine::attach).
+struct IoTarget {
+  std::span<Path* const> paths;
+  IoCompletion* completion = nullptr;
+  Reporter* reporter = nullptr;
+  // Set by attach: the first of the device's slots in every lane's table of
+  // registered files (two per path: O_DIRECT, then buffered), or
+  // kUnregisteredFiles when the table had no room (plain fds then).
+  uint32_t file_base = 0;
+};
+
+inline constexpr uint32_t kUnregisteredFiles = UINT32_MAX;
 
 enum class IoOp : uint8_t { kRead, kWrite, kFlush, kUnmap };
 
@@ -29,6 +48,7 @@ struct IoRequest {
   uint64_t region_nr = 0;   // the first region it covers
   uint32_t nr_regions = 1;  // adjacent regions merged into it (extend_request)
   iovec* iov = nullptr;     // slice of the command's iovecs, advanced on short transfers
+  const IoTarget* target = nullptr;  // its device's paths and completion
   Command* cmd = nullptr;
   IoRequest* next = nullptr;  // free-list / batch link
 };

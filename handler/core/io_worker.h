@@ -1,4 +1,5 @@
-// IoWorker: one lane of the I/O engine: a submission queue and a thread.
+// IoWorker: one lane of the I/O engine: an inbox and a thread, shared by
+// every device attached to the engine (each request names its own: IoTarget).
 // The synchronous worker executes every request on its thread. The io_uring
 // worker lets the submitting thread issue and reap on the lane's ring itself
 // and keeps its thread for completions that arrive later. Internal to the
@@ -16,24 +17,16 @@
 #include <vector>
 
 #include "io_request.h"
-#include "mpmc_queue.h"
 #include "path.h"
 #include "reporter.h"
+#include "request_inbox.h"
 #include "status.h"
 
 namespace tcmu_switch {
 
-struct WorkerContext {
-  uint32_t worker_nr;
-  std::span<Path* const> paths;
-  size_t queue_capacity;
-  IoCompletion* completion;
-  Reporter* reporter;
-};
-
 class IoWorker {
  public:
-  explicit IoWorker(const WorkerContext& ctx);
+  explicit IoWorker(uint32_t worker_nr);
   virtual ~IoWorker();
   IoWorker(const IoWorker&) = delete;
   IoWorker& operator=(const IoWorker&) = delete;
@@ -44,18 +37,23 @@ class IoWorker {
   uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
   uint64_t idle_wakeups() const { return idle_wakeups_.load(std::memory_order_relaxed); }
   // Takes a list of requests linked by IoRequest::next. Never blocks on
-  // I/O and never fails (the queue holds every request of the pool). A
-  // request may complete, and be reused, before submit() returns.
+  // I/O and never fails (the inbox holds any number). A request may
+  // complete, and be reused, before submit() returns.
   virtual void submit(IoRequest* list) noexcept = 0;
   // What the engine logs once about how its workers were set up ("" if nothing).
   virtual std::string describe_setup() const { return {}; }
+  // Slots for registered files the lane offers (0: none, plain fds only).
+  virtual uint32_t file_slots() const { return 0; }
+  // Puts fds into slots [base, base + fds.size()) of the lane's registered
+  // files (-1 empties a slot). REQUIRES: base + fds.size() <= file_slots().
+  virtual Status set_files(uint32_t /*base*/, std::span<const int> /*fds*/) { return {}; }
   void start();
   void stop() noexcept;
 
  protected:
   virtual void run() noexcept = 0;
-  // Queues every request of the list, the caller then sees that they run;
-  // hands those for a path with a backend (rbd_path.h) to it.
+  // Leaves every request of the list in the inbox, the caller then sees that
+  // they run; hands those for a path with a backend (rbd_path.h) to it.
   void push_all(IoRequest* list) noexcept;
 
   // Accounts a transfer of `result` bytes or -errno. Returns true when req is
@@ -67,12 +65,11 @@ class IoWorker {
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     if (idle) idle_wakeups_.fetch_add(1, std::memory_order_relaxed);
   }
-  uint64_t file_offset(const IoRequest& req) const {
-    return ctx_.paths[req.path_nr]->config().offset_bytes + req.lun_offset;
-  }
+  static const Path& path_of(const IoRequest& req) { return *req.target->paths[req.path_nr]; }
+  static uint64_t file_offset(const IoRequest& req) { return path_of(req).config().offset_bytes + req.lun_offset; }
 
-  WorkerContext ctx_;
-  MpmcQueue<IoRequest*> queue_;
+  const uint32_t worker_nr_;
+  RequestInbox inbox_;
   int event_fd_ = -1;
 
  private:
@@ -88,7 +85,8 @@ inline int unmap_mode(const IoRequest& req) {
   return (req.zero_fill ? FALLOC_FL_ZERO_RANGE : FALLOC_FL_PUNCH_HOLE) | FALLOC_FL_KEEP_SIZE;
 }
 
-Result<std::unique_ptr<IoWorker>> make_uring_worker(const WorkerContext& ctx);
-Result<std::unique_ptr<IoWorker>> make_sync_worker(const WorkerContext& ctx);
+// file_slots: the size of each ring's table of registered files.
+Result<std::unique_ptr<IoWorker>> make_uring_worker(uint32_t worker_nr, uint32_t file_slots);
+Result<std::unique_ptr<IoWorker>> make_sync_worker(uint32_t worker_nr);
 
 }  // namespace tcmu_switch

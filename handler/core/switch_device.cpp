@@ -22,7 +22,8 @@ namespace {
 
 constexpr uint32_t kNoPath = UINT32_MAX;
 constexpr size_t kCommandsPerQueueSlot = 2;  // UNMAP descriptors arrive as extra commands
-constexpr size_t kMaxPiecePool = kMaxQueueCapacity;  // every piece may be in flight on one lane
+// Bounds one LUN's pools (a 64 KiB-deep queue of 1 MiB commands): 2 MiB of pieces.
+constexpr size_t kMaxPiecePool = 65536;
 constexpr size_t kPageBytes = 4096;
 // Commands that take longer are logged with their range and time: the
 // figures to hold against cmd_time_out.
@@ -91,10 +92,9 @@ Status SwitchDevice::start() {
   // when unaligned; a flush takes one piece per path.
   const uint64_t region_bytes = config_.region_sectors * kSectorBytes;
   max_pieces_ = static_cast<size_t>(std::max<uint64_t>(limits_.max_xfer_bytes / region_bytes + 2, config_.nr_paths()));
-  // Sized from the LUN (hw_queue_depth, max transfer), once, at open; no
-  // more command contexts than a lane can hold requests in flight.
+  // Sized from the LUN (hw_queue_depth, max transfer), once, at open.
   const size_t nr_commands =
-      std::min<size_t>(limits_.queue_depth, kMaxQueueCapacity / kCommandsPerQueueSlot) * kCommandsPerQueueSlot;
+      std::min<size_t>(limits_.queue_depth, kMaxPiecePool / kCommandsPerQueueSlot) * kCommandsPerQueueSlot;
   const size_t nr_pieces = std::max(max_pieces_, std::min(nr_commands * max_pieces_, kMaxPiecePool));
   // The kernel hands a command at most one iovec per page; slicing adds one per piece.
   const size_t iov_per_command = limits_.max_xfer_bytes / kPageBytes + 2 + max_pieces_;
@@ -107,9 +107,11 @@ Status SwitchDevice::start() {
   });
   pieces_ = std::make_unique<FixedPool<IoRequest>>(nr_pieces);
 
-  auto engine = IoEngine::create(config_.engine, config_.nr_workers, path_ptrs_, nr_pieces, *this, reporter_);
+  auto engine = IoEngine::shared(config_.engine, config_.nr_workers, reporter_);
   if (!engine.ok()) return engine.status();
   engine_ = std::move(engine).value();
+  target_ = IoTarget{.paths = path_ptrs_, .completion = this, .reporter = &reporter_};
+  engine_->attach(target_);
   const uint64_t nr_regions = config_.geometry(limits_.size_bytes).nr_regions;
   while ((nr_regions - 1) >> bucket_shift_ >= kRegionBuckets) bucket_shift_++;
   region_ios_ = std::make_unique<std::atomic<uint64_t>[]>(kRegionBuckets);
@@ -125,7 +127,8 @@ Status SwitchDevice::start() {
                                         std::to_string(nr_direct) + " with O_DIRECT), " +
                                         std::to_string(table_->generation()) + " table generation, " +
                                         engine_name(engine_->kind()) + " engine with " +
-                                        std::to_string(engine_->nr_workers()) + " workers; pools of " +
+                                        std::to_string(engine_->nr_workers()) + " workers (" +
+                                        std::to_string(engine_->nr_targets()) + " LUNs on it); pools of " +
                                         std::to_string(nr_commands) + " commands and " + std::to_string(nr_pieces) +
                                         " I/Os (queue depth " + std::to_string(limits_.queue_depth) +
                                         ", max transfer " + std::to_string(limits_.max_xfer_bytes >> 10) + " KiB)");
@@ -135,7 +138,8 @@ Status SwitchDevice::start() {
 SwitchDevice::~SwitchDevice() {
   uevents_.reset();  // no uevent may fail a path of a device going away
   prober_.reset();  // its callback reports through this device
-  engine_.reset();  // joins the workers before the pools they use go away
+  if (engine_ != nullptr) engine_->detach(target_);  // nothing in flight: tcmu-runner drained
+  engine_.reset();  // the last LUN's close joins the workers
 }
 
 // ---- data path ----------------------------------------------------------
@@ -218,7 +222,7 @@ IoStatus SwitchDevice::flush(void* user) noexcept {
   }
   uint32_t path_nr = 0;
   for (IoRequest* req = list; req != nullptr; req = req->next) {
-    *req = IoRequest{.op = IoOp::kFlush, .path_nr = path_nr++, .cmd = cmd, .next = req->next};
+    *req = IoRequest{.op = IoOp::kFlush, .path_nr = path_nr++, .target = &target_, .cmd = cmd, .next = req->next};
   }
   cmd->pending.store(static_cast<uint32_t>(paths_.size()) + 1, std::memory_order_relaxed);
   dispatch(pick_worker(), list);
@@ -387,7 +391,7 @@ IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
       spare = req->next;
       *req = IoRequest{.op = cmd->op, .buffered = cmd->page_cache(), .rw_flags = cmd->rw_flags,
                        .path_nr = path_nr, .lun_offset = piece_offset, .len = piece_len,
-                       .region_nr = region_nr, .iov = slice, .cmd = cmd, .next = spare};
+                       .region_nr = region_nr, .iov = slice, .target = &target_, .cmd = cmd, .next = spare};
       req->iov_cnt = static_cast<uint32_t>(n);
       last = req;
       ios++;
@@ -728,7 +732,7 @@ DeviceReport SwitchDevice::report() const {
                  busy_.load(std::memory_order_relaxed), page_cache_pieces_.load(std::memory_order_relaxed),
                  mapped_direct_refused_.load(std::memory_order_relaxed),
                  buffer_faults_.load(std::memory_order_relaxed), commands_done_.load(std::memory_order_relaxed),
-                 engine_->wakeups(), engine_->idle_wakeups()};
+                 static_cast<uint32_t>(engine_->nr_targets()), engine_->wakeups(), engine_->idle_wakeups()};
   for (const auto& path : paths_) r.paths.push_back({path->config(), path->state(), path->direct(), path->stats()});
   return r;
 }

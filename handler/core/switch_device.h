@@ -101,7 +101,8 @@ struct DeviceReport {
   uint64_t mapped_direct_refused;  // pieces of kMapped buffers O_DIRECT refused, then sent buffered
   uint64_t buffer_faults;         // pieces failed because the buffer was unusable (no path blamed)
   uint64_t commands_done;         // commands completed (the sink told), since open
-  uint64_t worker_wakeups;        // the engine's worker threads woke up (IoEngine::wakeups)
+  uint32_t engine_luns;           // LUNs attached to the engine this one shares (itself included)
+  uint64_t worker_wakeups;        // the engine's worker threads woke up (IoEngine::wakeups), for all its LUNs
   uint64_t idle_worker_wakeups;   // ... and found nothing to do
 };
 
@@ -225,7 +226,8 @@ class SwitchDevice final : private IoCompletion {
   std::unique_ptr<FixedPool<Command>> commands_;
   std::unique_ptr<FixedPool<IoRequest>> pieces_;
   RangeLock ranges_;
-  std::unique_ptr<IoEngine> engine_;
+  std::shared_ptr<IoEngine> engine_;  // the process's, shared with its other LUNs
+  IoTarget target_;                   // this device on the engine: its pieces point here
   std::atomic<uint32_t> next_worker_{0};
   std::atomic<uint64_t> busy_{0};
   std::atomic<uint64_t> buffer_faults_{0};

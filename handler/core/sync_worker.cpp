@@ -17,7 +17,7 @@ namespace {
 
 class SyncWorker final : public IoWorker {
  public:
-  explicit SyncWorker(const WorkerContext& ctx) : IoWorker(ctx) {}
+  explicit SyncWorker(uint32_t worker_nr) : IoWorker(worker_nr) {}
   ~SyncWorker() override { stop(); }
 
   void submit(IoRequest* list) noexcept override {
@@ -29,17 +29,17 @@ class SyncWorker final : public IoWorker {
   void run() noexcept override {
     bool woken = false;
     for (;;) {
-      IoRequest* req = nullptr;
       bool idle = true;
-      while (queue_.pop(req)) {
+      for (IoRequest* req = inbox_.take_all(); req != nullptr; idle = false) {
+        IoRequest* next = req->next;  // executed, the request is its device's again
         execute(req);
-        idle = false;
+        req = next;
       }
       if (woken) count_wakeup(idle);
       woken = false;
       if (stopping()) break;
       sleeping_.store(true, std::memory_order_seq_cst);
-      if (queue_.empty()) {
+      if (inbox_.empty()) {
         uint64_t count = 0;
         [[maybe_unused]] ssize_t n = read(event_fd_, &count, sizeof(count));
         woken = true;
@@ -62,7 +62,7 @@ class SyncWorker final : public IoWorker {
   }
 
   int perform(const IoRequest& req) noexcept {
-    const Path& path = *ctx_.paths[req.path_nr];
+    const Path& path = path_of(req);
     const int fd = req.buffered ? path.buffered_fd() : path.fd();
     const auto off = static_cast<off_t>(file_offset(req));
     const int iov_cnt = static_cast<int>(req.iov_cnt);
@@ -83,8 +83,8 @@ class SyncWorker final : public IoWorker {
 
 }  // namespace
 
-Result<std::unique_ptr<IoWorker>> make_sync_worker(const WorkerContext& ctx) {
-  auto worker = std::make_unique<SyncWorker>(ctx);
+Result<std::unique_ptr<IoWorker>> make_sync_worker(uint32_t worker_nr) {
+  auto worker = std::make_unique<SyncWorker>(worker_nr);
   if (!worker->has_eventfd()) return Status::error(std::string("eventfd: ") + std::strerror(errno));
   return std::unique_ptr<IoWorker>(std::move(worker));
 }

@@ -1,13 +1,18 @@
-// The io_uring worker: one ring per lane, every path's two fds registered as
-// fixed files.
+// The io_uring worker: one ring per lane, shared by every device attached to
+// the engine; each device's path fds sit in its own slots of the ring's
+// sparse table of registered files.
 //
 // Whoever holds the ring issues what is queued, submits and reaps. The hold
 // is taken with a try, never waited for: a thread that finds the ring held
-// leaves its requests in the queue, and the holder takes them before it lets
+// leaves its requests in the inbox, and the holder takes them before it lets
 // go. Usually the holder is the thread that submits
 // the command, so a request the path completes at once (a RAM disk, the page
 // cache) is reaped on return from the submitting system call and its command
 // completes on that thread, with no hand-off.
+//
+// The ring's completion queue has room for kLaneInflight requests; more wait
+// in the holder's backlog until completions make room, so the kernel never
+// has a completion it cannot post, however many LUNs share the lane.
 //
 // The worker thread is there for completions that arrive later. It sleeps on
 // an eventfd that the ring signals for each completion posted while nobody
@@ -30,25 +35,29 @@ namespace tcmu_switch {
 namespace {
 
 // The submission queue need not hold every request: a full SQ is handed to
-// the kernel, which frees it (get_sqe). 4096 entries fill 64 KiB of SQEs.
-constexpr unsigned kMaxSubmissionEntries = 4096;
-// The completion queue does hold every request in flight (kMaxQueueCapacity).
-constexpr unsigned kMinRingEntries = 8;
+// the kernel, which frees it (get_sqe). 4096 entries fill 256 KiB of SQEs.
+constexpr unsigned kSubmissionEntries = 4096;
+// Requests in flight on one ring, and its completion queue's size (128 KiB of
+// CQEs): a lane carries many LUNs' queues, each far shallower.
+constexpr unsigned kLaneInflight = 8192;
 // The kernel posts a completion and then reads whether to signal, with no
 // full barrier between the two, so a signal turned on just then can be
 // missed. While requests are in flight the worker looks at the ring at least
 // this often rather than sleep forever on a wake-up that may not come.
 constexpr int kInflightPollMs = 20;
 
-unsigned round_up_pow2(unsigned n) {
-  unsigned p = kMinRingEntries;
-  while (p < n) p <<= 1;
-  return p;
+// A table of `slots` empty registered files: IORING_RSRC_REGISTER_SPARSE
+// (5.19), else an explicit table of -1 (5.13).
+int register_empty_files(io_uring& ring, uint32_t slots) {
+  const int rc = io_uring_register_files_sparse(&ring, slots);
+  if (rc != -EINVAL) return rc;
+  const std::vector<int> empty(slots, -1);
+  return io_uring_register_files(&ring, empty.data(), slots);
 }
 
 class UringWorker final : public IoWorker {
  public:
-  explicit UringWorker(const WorkerContext& ctx) : IoWorker(ctx) {}
+  UringWorker(uint32_t worker_nr, uint32_t file_slots) : IoWorker(worker_nr), file_slots_(file_slots) {}
   ~UringWorker() override {
     stop();
     if (ring_ready_) io_uring_queue_exit(&ring_);
@@ -56,26 +65,32 @@ class UringWorker final : public IoWorker {
 
   Status init() {
     if (!has_eventfd()) return Status::error(std::string("eventfd: ") + std::strerror(errno));
-    const unsigned cq_entries = round_up_pow2(static_cast<unsigned>(ctx_.queue_capacity));
-    const unsigned sq_entries = std::min(cq_entries, kMaxSubmissionEntries);
-    int rc = init_ring(io_uring_queue_init_params, sq_entries, cq_entries, ring_, &setup_flags_);
+    int rc = init_ring(io_uring_queue_init_params, kSubmissionEntries, kLaneInflight, ring_, &setup_flags_);
     if (rc < 0) return Status::error(std::string("io_uring_queue_init: ") + std::strerror(-rc));
     ring_ready_ = true;
-    std::vector<int> fds;
-    for (Path* p : ctx_.paths) {
-      fds.push_back(p->fd());
-      fds.push_back(p->buffered_fd());
-    }
-    rc = io_uring_register_files(&ring_, fds.data(), static_cast<unsigned>(fds.size()));
-    if (rc < 0) return Status::error(std::string("io_uring_register_files: ") + std::strerror(-rc));
+    if (file_slots_ > 0 && (files_error_ = register_empty_files(ring_, file_slots_)) < 0)
+      file_slots_ = 0;  // every device then issues with plain fds: slower, not wrong
     rc = io_uring_register_eventfd(&ring_, event_fd_);
     if (rc < 0) return Status::error(std::string("io_uring_register_eventfd: ") + std::strerror(-rc));
     return {};
   }
 
   std::string describe_setup() const override {
+    std::string files = file_slots_ > 0 ? std::to_string(file_slots_) + " registered-file slots"
+                                        : std::string("no registered files (") + std::strerror(-files_error_) +
+                                              "): plain fds";
     return "io_uring set-up flags: " + ring_flag_names(setup_flags_) +
-           " (SINGLE_ISSUER and DEFER_TASKRUN not used: any submitting thread issues on a lane's ring)";
+           " (SINGLE_ISSUER and DEFER_TASKRUN not used: any submitting thread issues on a lane's ring); " +
+           std::to_string(kLaneInflight) + " requests in flight per lane; " + files;
+  }
+
+  uint32_t file_slots() const override { return file_slots_; }
+
+  Status set_files(uint32_t base, std::span<const int> fds) override {
+    // The kernel takes the table's lock: safe while other threads use the ring.
+    const int rc = io_uring_register_files_update(&ring_, base, fds.data(), static_cast<unsigned>(fds.size()));
+    if (rc < 0) return Status::error(std::string("io_uring_register_files_update: ") + std::strerror(-rc));
+    return {};
   }
 
   void submit(IoRequest* list) noexcept override {
@@ -89,7 +104,7 @@ class UringWorker final : public IoWorker {
     for (;;) {
       const uint64_t served = serve();
       if (woken) count_wakeup(served == 0);
-      if (stopping() && inflight_.load(std::memory_order_relaxed) == 0 && queue_.empty()) break;
+      if (stopping() && inflight_.load(std::memory_order_relaxed) == 0 && inbox_.empty()) break;
       woken = wait_for_signal();
     }
   }
@@ -97,7 +112,7 @@ class UringWorker final : public IoWorker {
   // Runs the ring unless another thread holds it. demand_ counts the calls
   // since the holder took the ring; the holder lets go only by bringing it
   // back to 0 from the count it has seen, so a call that came meanwhile (its
-  // requests already queued) makes it go round once more. Returns the
+  // requests already in the inbox) makes it go round once more. Returns the
   // requests this call issued and reaped (0 when another thread held the ring).
   uint64_t serve() noexcept {
     uint32_t seen = demand_.fetch_add(1, std::memory_order_acq_rel);
@@ -113,22 +128,27 @@ class UringWorker final : public IoWorker {
       io_uring_cq_eventfd_toggle(&ring_, true);
       reap();
       served = served_ - served_before;  // read while held: served_ is the holder's
-    } while (io_uring_sq_ready(&ring_) > 0 || !queue_.empty() ||
-             !demand_.compare_exchange_strong(seen, 0, std::memory_order_acq_rel));
+    } while (more_to_do() || !demand_.compare_exchange_strong(seen, 0, std::memory_order_acq_rel));
     return served;
   }
 
   // REQUIRES: the ring held.
+  bool more_to_do() noexcept {
+    return io_uring_sq_ready(&ring_) > 0 || !inbox_.empty() || (backlog_.head != nullptr && has_room());
+  }
+  bool has_room() const noexcept { return inflight_.load(std::memory_order_relaxed) < kLaneInflight; }
+
+  // REQUIRES: the ring held.
   void pump() noexcept {
     do {
-      IoRequest* req = nullptr;
-      while (queue_.pop(req)) issue(req);
+      backlog_.append(inbox_.take_all());
+      while (backlog_.head != nullptr && has_room()) issue(backlog_.pop());
       if (io_uring_sq_ready(&ring_) > 0) {
         const int rc = io_uring_submit(&ring_);
-        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) report_once(rc);
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) report_once(rc, *last_issued_);
       }
       reap();
-    } while (io_uring_sq_ready(&ring_) > 0 || !queue_.empty());
+    } while (more_to_do());
   }
 
   // True when the eventfd woke it (not the in-flight timeout).
@@ -144,7 +164,7 @@ class UringWorker final : public IoWorker {
   // A free SQE, or the error to fail the request with when the kernel takes
   // no more work and has none in flight whose completion would make room.
   // REQUIRES: the ring held.
-  io_uring_sqe* get_sqe(int* error) noexcept {
+  io_uring_sqe* get_sqe(const IoTarget& target, int* error) noexcept {
     for (;;) {
       if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
       // The SQ is full: handing it to the kernel frees its entries.
@@ -153,7 +173,7 @@ class UringWorker final : public IoWorker {
       // The kernel took nothing (-EAGAIN: no memory for requests; -EBUSY:
       // completions it could not post). Finished requests free both: wait
       // for one and reap, never spin.
-      report_once(rc);
+      report_once(rc, target);
       if (inflight_.load(std::memory_order_relaxed) <= io_uring_sq_ready(&ring_)) {
         *error = rc < 0 ? rc : -EAGAIN;
         return nullptr;
@@ -167,12 +187,15 @@ class UringWorker final : public IoWorker {
   // REQUIRES: the ring held.
   void issue(IoRequest* req) noexcept {
     int error = 0;
-    io_uring_sqe* sqe = get_sqe(&error);
+    io_uring_sqe* sqe = get_sqe(*req->target, &error);
     if (sqe == nullptr) {
-      ctx_.completion->io_done(req, error);
+      req->target->completion->io_done(req, error);
       return;
     }
-    const int file = static_cast<int>(req->path_nr * 2 + (req->buffered ? 1 : 0));
+    const bool registered = req->target->file_base != kUnregisteredFiles;
+    const Path& path = path_of(*req);
+    const int file = registered ? static_cast<int>(req->target->file_base + req->path_nr * 2 + (req->buffered ? 1 : 0))
+                                : (req->buffered ? path.buffered_fd() : path.fd());
     const uint64_t off = file_offset(*req);
     switch (req->op) {
       case IoOp::kRead:
@@ -189,15 +212,16 @@ class UringWorker final : public IoWorker {
         io_uring_prep_fallocate(sqe, file, unmap_mode(*req), off, req->len);
         break;
     }
-    sqe->flags |= IOSQE_FIXED_FILE;
+    if (registered) sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data(sqe, req);
+    last_issued_ = req->target;
     inflight_.fetch_add(1, std::memory_order_relaxed);
     served_++;
   }
 
-  // Short transfers go back into the lane's queue (never straight into the
-  // SQ: get_sqe may reap); finished requests go to the completion, which may
-  // queue retries. serve() issues and submits both.
+  // Short transfers go back to the backlog (never straight into the SQ:
+  // get_sqe may reap); finished requests go to their device's completion,
+  // which may submit retries to the inbox. serve() issues both.
   // REQUIRES: the ring held.
   void reap() noexcept {
     io_uring_cqe* cqe = nullptr;
@@ -208,21 +232,45 @@ class UringWorker final : public IoWorker {
       served_++;
       auto* req = static_cast<IoRequest*>(io_uring_cqe_get_data(cqe));
       inflight_.fetch_sub(1, std::memory_order_relaxed);
-      if (!settle(req, cqe->res)) queue_.push(req);
+      if (!settle(req, cqe->res)) backlog_.append(req);
     }
     io_uring_cq_advance(&ring_, seen);
   }
 
-  void report_once(int rc) noexcept {
+  // Told to the device whose request met the error: the engine has no log of
+  // its own, it outlives no device.
+  void report_once(int rc, const IoTarget& target) noexcept {
     if (reported_) return;
     reported_ = true;
-    ctx_.reporter->report(LogLevel::kError, "io_uring worker " + std::to_string(ctx_.worker_nr) +
-                                                ": io_uring_submit: " + std::strerror(-rc));
+    target.reporter->report(LogLevel::kError, "io_uring worker " + std::to_string(worker_nr_) +
+                                                  ": io_uring_submit: " + std::strerror(-rc));
   }
+
+  // Requests taken from the inbox and not yet issued (the ring is full), in
+  // order. REQUIRES: the ring held.
+  struct Backlog {
+    IoRequest* head = nullptr;
+    IoRequest* tail = nullptr;
+    void append(IoRequest* list) noexcept {
+      if (list == nullptr) return;
+      (head == nullptr ? head : tail->next) = list;
+      for (tail = list; tail->next != nullptr;) tail = tail->next;
+    }
+    IoRequest* pop() noexcept {
+      IoRequest* req = head;
+      head = req->next;
+      req->next = nullptr;
+      return req;
+    }
+  };
 
   io_uring ring_{};
   bool ring_ready_ = false;
+  uint32_t file_slots_;
+  int files_error_ = 0;       // why the ring has no registered files
   unsigned setup_flags_ = 0;  // the optional set-up flags the kernel took
+  Backlog backlog_;
+  const IoTarget* last_issued_ = nullptr;  // who hears of a failed submit
   bool reported_ = false;
   uint64_t served_ = 0;  // requests issued + completions reaped; the ring holder's only
   std::atomic<uint32_t> demand_{0};
@@ -231,8 +279,8 @@ class UringWorker final : public IoWorker {
 
 }  // namespace
 
-Result<std::unique_ptr<IoWorker>> make_uring_worker(const WorkerContext& ctx) {
-  auto worker = std::make_unique<UringWorker>(ctx);
+Result<std::unique_ptr<IoWorker>> make_uring_worker(uint32_t worker_nr, uint32_t file_slots) {
+  auto worker = std::make_unique<UringWorker>(worker_nr, file_slots);
   if (Status s = worker->init(); !s.ok()) return s;
   return std::unique_ptr<IoWorker>(std::move(worker));
 }

@@ -1,5 +1,5 @@
-// The engine alone: lists of requests larger than a ring's submission queue,
-// and the limits create() checks.
+// The engine alone: lists of requests larger than a ring holds, devices
+// sharing lanes and registered-file slots, one engine per process.
 #include "io_engine.h"
 
 #include <fcntl.h>
@@ -13,10 +13,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdio>
-#include <iterator>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -39,63 +41,168 @@ class CountingCompletion final : public IoCompletion {
     if (req->attempts++ != 0) duplicates_++;  // attempts: reused as a "completed" mark
     done_++;
   }
+  bool wait_for(uint64_t n) const {
+    for (int i = 0; i < 1000 && done_.load() < n; i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return done_.load() == n;
+  }
   std::atomic<uint64_t> done_{0}, errors_{0}, duplicates_{0};
+};
+
+// One device as the engine sees it: a file for its one path, its own
+// completion and reporter.
+struct TestDevice {
+  TestDevice(const fs::path& dir, const std::string& name) {
+    const std::string f = (dir / name).string();
+    const int fd = ::open(f.c_str(), O_CREAT | O_RDWR, 0600);
+    EXPECT_EQ(ftruncate(fd, kFileBytes), 0);
+    ::close(fd);
+    auto opened = Path::open({f, 0, name}, 0, kFileBytes, reporter);
+    EXPECT_TRUE(opened.ok()) << opened.status().message();
+    path = std::move(opened).value();
+    paths[0] = path.get();
+    target = IoTarget{.paths = paths, .completion = &completion, .reporter = &reporter};
+  }
+  // n requests, each writing (or reading) buf to block i of the file.
+  IoRequest* requests(IoOp op, size_t n, void* buf) {
+    iovs.assign(n, iovec{buf, kPieceBytes});
+    reqs.assign(n, IoRequest{});
+    IoRequest* list = nullptr;
+    for (size_t i = 0; i < n; i++) {
+      reqs[i] = IoRequest{.op = op, .iov_cnt = 1, .lun_offset = (i * kPieceBytes) % kFileBytes,
+                          .len = kPieceBytes, .iov = &iovs[i], .target = &target, .next = list};
+      list = &reqs[i];
+    }
+    return list;
+  }
+  std::string first_block() const {
+    std::ifstream in(path->config().device, std::ios::binary);
+    std::string block(kPieceBytes, '\0');
+    in.read(block.data(), kPieceBytes);
+    return block;
+  }
+
+  test_support::CollectingReporter reporter;
+  std::unique_ptr<Path> path;
+  Path* paths[1] = {};
+  CountingCompletion completion;
+  IoTarget target;
+  std::vector<iovec> iovs;
+  std::vector<IoRequest> reqs;
 };
 
 class IoEngineTest : public ::testing::TestWithParam<EngineKind> {
  protected:
-  void SetUp() override {
-    dir_ = tcmu_switch::test_support::make_scratch_dir("io_engine_test");
-    const std::string f = (dir_ / "path0").string();
-    const int fd = ::open(f.c_str(), O_CREAT | O_RDWR, 0600);
-    ASSERT_EQ(ftruncate(fd, kFileBytes), 0);
-    ::close(fd);
-    auto path = Path::open({f, 0, "p0"}, 0, kFileBytes, reporter_);
-    ASSERT_TRUE(path.ok()) << path.status().message();
-    path_ = std::move(path).value();
-    paths_[0] = path_.get();
-  }
+  void SetUp() override { dir_ = tcmu_switch::test_support::make_scratch_dir("io_engine_test"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   fs::path dir_;
   test_support::CollectingReporter reporter_;
-  std::unique_ptr<Path> path_;
-  Path* paths_[1] = {};
-  CountingCompletion completion_;
 };
 
-// Three times the largest submission queue in one list: the submitter hands
-// full queues to the kernel and reaps as it goes, and every request
-// completes exactly once.
-TEST_P(IoEngineTest, AListLongerThanTheSubmissionQueueCompletesEveryRequestOnce) {
-  constexpr size_t kNrRequests = 3 * 4096 + 5;
-  auto engine = IoEngine::create(GetParam(), 1, paths_, kNrRequests, completion_, reporter_);
+// More requests in one list than the largest submission queue and than a
+// ring holds in flight (8192): the submitter hands full queues to the
+// kernel, the rest wait in the lane, and every request completes exactly once.
+TEST_P(IoEngineTest, AListLongerThanTheRingHoldsCompletesEveryRequestOnce) {
+  constexpr size_t kNrRequests = 2 * 8192 + 5;
+  auto engine = IoEngine::create(GetParam(), 1, reporter_);
   ASSERT_TRUE(engine.ok()) << engine.status().message();
+  TestDevice dev(dir_, "path0");
+  engine.value()->attach(dev.target);
   test_support::AlignedBuffer buf(kPieceBytes);
-  std::vector<iovec> iovs(kNrRequests, iovec{buf.data, kPieceBytes});
-  std::vector<IoRequest> reqs(kNrRequests);
-  IoRequest* list = nullptr;
-  for (size_t i = 0; i < kNrRequests; i++) {
-    reqs[i] = IoRequest{.op = IoOp::kRead, .buffered = true, .iov_cnt = 1,
-                        .lun_offset = (i * kPieceBytes) % kFileBytes, .len = kPieceBytes, .iov = &iovs[i],
-                        .next = list};
-    list = &reqs[i];
-  }
+  IoRequest* list = dev.requests(IoOp::kRead, kNrRequests, buf.data);
+  for (auto& r : dev.reqs) r.buffered = true;
   engine.value()->submit(0, list);
-  for (int i = 0; i < 1000 && completion_.done_.load() < kNrRequests; i++)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(completion_.done_.load(), kNrRequests);
-  EXPECT_EQ(completion_.errors_.load(), 0u);
-  EXPECT_EQ(completion_.duplicates_.load(), 0u);
+  EXPECT_TRUE(dev.completion.wait_for(kNrRequests)) << dev.completion.done_.load();
+  EXPECT_EQ(dev.completion.errors_.load(), 0u);
+  EXPECT_EQ(dev.completion.duplicates_.load(), 0u);
+  engine.value()->detach(dev.target);
 }
 
-TEST_P(IoEngineTest, RefusesAQueueBeyondWhatALaneCanHoldInFlight) {
-  for (size_t capacity : {size_t{0}, kMaxQueueCapacity + 1}) {
-    auto engine = IoEngine::create(GetParam(), 1, paths_, capacity, completion_, reporter_);
-    ASSERT_FALSE(engine.ok()) << capacity;
-    EXPECT_TRUE(test_support::mentions(engine.status().message(), std::to_string(capacity) + " requests"))
-        << engine.status().message();
+// Two devices on one lane at once: each request reaches its own device's file
+// and its own completion.
+TEST_P(IoEngineTest, TwoDevicesOnOneLaneEachGetTheirOwnFilesAndCompletions) {
+  auto engine = IoEngine::create(GetParam(), 1, reporter_);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  TestDevice a(dir_, "a"), b(dir_, "b");
+  engine.value()->attach(a.target);
+  engine.value()->attach(b.target);
+  EXPECT_EQ(engine.value()->nr_targets(), 2u);
+  if (GetParam() == EngineKind::kIoUring) {
+    EXPECT_EQ(a.target.file_base, 0u);
+    EXPECT_EQ(b.target.file_base, 2u) << "one path: an O_DIRECT and a buffered slot each";
   }
+  test_support::AlignedBuffer ones(kPieceBytes), twos(kPieceBytes);
+  std::memset(ones.data, 1, kPieceBytes);
+  std::memset(twos.data, 2, kPieceBytes);
+  IoRequest* list_a = a.requests(IoOp::kWrite, 64, ones.data);
+  IoRequest* list_b = b.requests(IoOp::kWrite, 64, twos.data);
+  a.reqs.front().next = list_b;  // one list, both devices (front is its last)
+  engine.value()->submit(0, list_a);
+  EXPECT_TRUE(a.completion.wait_for(64));
+  EXPECT_TRUE(b.completion.wait_for(64));
+  EXPECT_EQ(a.completion.errors_.load() + b.completion.errors_.load(), 0u);
+  EXPECT_TRUE(a.first_block() == std::string(kPieceBytes, '\1')) << "a's file";
+  EXPECT_TRUE(b.first_block() == std::string(kPieceBytes, '\2')) << "b's file";
+  engine.value()->detach(a.target);
+  engine.value()->detach(b.target);
+  EXPECT_EQ(engine.value()->nr_targets(), 0u);
+}
+
+// A table with room for one device: the second uses plain fds (and says so)
+// and works the same; the first's slots are free again once it detaches.
+TEST(IoEngineFilesTest, ADeviceBeyondTheRegisteredFilesUsesPlainFds) {
+  const fs::path dir = test_support::make_scratch_dir("io_engine_test");
+  test_support::CollectingReporter reporter;
+  auto engine = IoEngine::create(EngineKind::kIoUring, 2, reporter, 2);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  EXPECT_TRUE(reporter.saw("2 registered-file slots"));
+  {
+    TestDevice a(dir, "a"), b(dir, "b");
+    engine.value()->attach(a.target);
+    engine.value()->attach(b.target);
+    EXPECT_EQ(a.target.file_base, 0u);
+    EXPECT_EQ(b.target.file_base, kUnregisteredFiles);
+    EXPECT_TRUE(b.reporter.saw("no 2 free registered-file slots of 2: plain fds"));
+    test_support::AlignedBuffer threes(kPieceBytes);
+    std::memset(threes.data, 3, kPieceBytes);
+    engine.value()->submit(1, b.requests(IoOp::kWrite, 16, threes.data));
+    EXPECT_TRUE(b.completion.wait_for(16));
+    EXPECT_EQ(b.completion.errors_.load(), 0u);
+    EXPECT_TRUE(b.first_block() == std::string(kPieceBytes, '\3')) << "b's file";
+    engine.value()->detach(a.target);
+    engine.value()->detach(b.target);
+  }
+  TestDevice c(dir, "c");
+  engine.value()->attach(c.target);
+  EXPECT_EQ(c.target.file_base, 0u);
+  engine.value()->detach(c.target);
+  fs::remove_all(dir);
+}
+
+int io_threads() { return test_support::threads_named("switch-io"); }
+
+// Devices asking for the same kind and size share one engine (auto takes the
+// running io_uring one); its threads go with the last owner.
+TEST(SharedEngineTest, OneEnginePerKindAndSizeUntilTheLastOwnerLetsGo) {
+  test_support::CollectingReporter reporter;
+  ASSERT_EQ(io_threads(), 0) << "an engine of an earlier test still runs";
+  auto first = IoEngine::shared(EngineKind::kIoUring, 2, reporter);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  auto second = IoEngine::shared(EngineKind::kIoUring, 2, reporter);
+  auto by_auto = IoEngine::shared(EngineKind::kAuto, 2, reporter);
+  auto other_size = IoEngine::shared(EngineKind::kIoUring, 3, reporter);
+  ASSERT_TRUE(second.ok() && by_auto.ok() && other_size.ok());
+  EXPECT_EQ(first.value(), second.value());
+  EXPECT_EQ(first.value(), by_auto.value());
+  EXPECT_NE(first.value(), other_size.value());
+  EXPECT_EQ(reporter.count("sharing the running io_uring engine"), 2);
+  EXPECT_EQ(io_threads(), 5) << "2 + 3 lanes, however many owners";
+  first.value().reset();
+  second.value().reset();
+  other_size.value().reset();
+  EXPECT_EQ(io_threads(), 2) << "auto's share keeps the 2-lane engine";
+  by_auto.value().reset();
+  EXPECT_EQ(io_threads(), 0);
 }
 
 // Makes io_uring_setup() fail with ENOSYS in this process, as on a kernel
@@ -119,7 +226,7 @@ TEST_F(IoEngineChoiceTest, ForcedIoUringWithoutIoUringIsAnErrorAtCreate) {
   EXPECT_EXIT(
       {
         if (!refuse_io_uring()) _exit(2);
-        auto engine = IoEngine::create(EngineKind::kIoUring, 1, paths_, 64, completion_, reporter_);
+        auto engine = IoEngine::create(EngineKind::kIoUring, 1, reporter_);
         if (engine.ok()) _exit(1);
         std::fprintf(stderr, "%s\n", engine.status().message().c_str());
         _exit(0);
@@ -132,7 +239,7 @@ TEST_F(IoEngineChoiceTest, AutoWithoutIoUringFallsBackToSyncAndSaysWhy) {
   EXPECT_EXIT(
       {
         if (!refuse_io_uring()) _exit(2);
-        auto engine = IoEngine::create(EngineKind::kAuto, 1, paths_, 64, completion_, reporter_);
+        auto engine = IoEngine::create(EngineKind::kAuto, 1, reporter_);
         if (!engine.ok() || engine.value()->kind() != EngineKind::kSync) _exit(1);
         _exit(reporter_.saw("engine = auto: ") && reporter_.saw("Function not implemented; using sync") ? 0 : 3);
       },
@@ -140,14 +247,14 @@ TEST_F(IoEngineChoiceTest, AutoWithoutIoUringFallsBackToSyncAndSaysWhy) {
 }
 
 TEST_F(IoEngineChoiceTest, AutoWithIoUringSaysSo) {
-  auto engine = IoEngine::create(EngineKind::kAuto, 1, paths_, 64, completion_, reporter_);
+  auto engine = IoEngine::create(EngineKind::kAuto, 1, reporter_);
   ASSERT_TRUE(engine.ok()) << engine.status().message();
   EXPECT_EQ(engine.value()->kind(), EngineKind::kIoUring) << "this host has io_uring: auto must take it";
   EXPECT_TRUE(reporter_.saw("engine = auto: io_uring"));
 }
 
 TEST_F(IoEngineChoiceTest, TheRingSetUpFlagsAreLoggedOncePerEngine) {
-  auto engine = IoEngine::create(EngineKind::kIoUring, 3, paths_, 64, completion_, reporter_);
+  auto engine = IoEngine::create(EngineKind::kIoUring, 3, reporter_);
   ASSERT_TRUE(engine.ok()) << engine.status().message();
   EXPECT_EQ(reporter_.count("io_uring set-up flags: "), 1) << "three lanes, one line";
   // This host's kernel (>= 5.19) takes the fullest set.

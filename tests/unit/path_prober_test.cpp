@@ -83,5 +83,28 @@ TEST_F(PathProberTest, ADisabledPathIsLeftAlone) {
   EXPECT_EQ(disabled->state(), PathState::kDisabled);
 }
 
+// Two devices' probers share the process's one probing thread, each restores
+// only its own paths, and the thread ends with the last.
+TEST_F(PathProberTest, EveryProberOfTheProcessRunsOnOneThread) {
+  auto a = open_path(0), b = open_path(1);
+  a->set_state(PathState::kFailed);
+  b->set_state(PathState::kFailed);
+  Path* paths_a[] = {a.get()};
+  Path* paths_b[] = {b.get()};
+  ASSERT_EQ(test_support::threads_named("switch-probe"), 0);
+  std::atomic<int> restored_a{0}, restored_b{0};
+  {
+    PathProber first(paths_a, kIntervalMs, [&](uint32_t) { restored_a++; });
+    PathProber second(paths_b, 3 * kIntervalMs, [&](uint32_t) { restored_b++; });
+    EXPECT_EQ(test_support::threads_named("switch-probe"), 1);
+    ASSERT_TRUE(wait_until([&] { return restored_a.load() == 1 && restored_b.load() == 1; }));
+  }
+  EXPECT_EQ(a->state(), PathState::kHealthy);
+  EXPECT_EQ(b->state(), PathState::kHealthy);
+  EXPECT_EQ(test_support::threads_named("switch-probe"), 0);
+  PathProber again(paths_a, kIntervalMs, [](uint32_t) {});
+  EXPECT_EQ(test_support::threads_named("switch-probe"), 1) << "a new first prober starts a new thread";
+}
+
 }  // namespace
 }  // namespace tcmu_switch

@@ -872,6 +872,48 @@ TEST_P(SwitchDeviceTest, ACommandCompletesOnceAndWakesTheWorkerAtMostOnce) {
   EXPECT_EQ(sink_.duplicates(), 0);
 }
 
+// Sixteen LUNs in one process, as on one tcmu-runner: one engine of
+// `workers` threads and one probing thread for all of them, each LUN's
+// writes on its own path, and the threads gone with the last LUN.
+TEST_P(SwitchDeviceTest, SixteenLunsShareOneEngineAndOneProbingThread) {
+  constexpr int kLuns = 16;
+  ASSERT_EQ(test_support::threads_named("switch-"), 0) << "a device of an earlier test still runs";
+  std::vector<std::unique_ptr<SwitchDevice>> luns;
+  for (int k = 0; k < kLuns; k++) {
+    DeviceConfig c = make_config(Mode::kPlacement, 0);
+    const std::string f = (dir_ / ("lun" + std::to_string(k))).string();
+    const int fd = ::open(f.c_str(), O_CREAT | O_RDWR, 0600);
+    ASSERT_EQ(ftruncate(fd, kLunBytes), 0);
+    ::close(fd);
+    c.paths.push_back({f, 0, "only"});
+    auto d = SwitchDevice::open(c, {kLunBytes, 1 << 20, 32}, sink_, reporter_);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    luns.push_back(std::move(d).value());
+  }
+  EXPECT_EQ(test_support::threads_named("switch-io"), 2) << "the default 2 workers, for all 16 LUNs";
+  EXPECT_EQ(test_support::threads_named("switch-probe"), 1);
+  EXPECT_EQ(luns.back()->report().engine_luns, static_cast<uint32_t>(kLuns));
+  EXPECT_EQ(reporter_.count("sharing the running"), kLuns - 1);
+  std::vector<std::unique_ptr<AlignedBuffer>> bufs;
+  for (int k = 0; k < kLuns; k++) {
+    bufs.push_back(std::make_unique<AlignedBuffer>(kRegionBytes));
+    std::memset(bufs.back()->data, 'A' + k, kRegionBytes);
+    iovec iov{bufs.back()->data, kRegionBytes};
+    ASSERT_EQ(luns[k]->write(bufs.back().get(), &iov, 1, 0, kRegionBytes, false), IoStatus::kOk);
+  }
+  for (int k = 0; k < kLuns; k++) {
+    EXPECT_EQ(sink_.wait(bufs[k].get()), IoStatus::kOk);
+    std::vector<char> got(kRegionBytes);
+    const int fd = ::open((dir_ / ("lun" + std::to_string(k))).c_str(), O_RDONLY);
+    ASSERT_EQ(pread(fd, got.data(), kRegionBytes, 0), static_cast<ssize_t>(kRegionBytes));
+    ::close(fd);
+    EXPECT_EQ(std::count(got.begin(), got.end(), static_cast<char>('A' + k)), static_cast<long>(kRegionBytes))
+        << "LUN " << k << "'s write is not all on its own path";
+  }
+  luns.clear();
+  EXPECT_EQ(test_support::threads_named("switch-"), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, SwitchDeviceTest, ::testing::Values(EngineKind::kIoUring, EngineKind::kSync),
                          [](const ::testing::TestParamInfo<EngineKind>& p) {
                            return std::string(p.param == EngineKind::kIoUring ? "IoUring" : "Sync");

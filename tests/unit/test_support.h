@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -43,6 +45,18 @@ class CollectingReporter : public Reporter {
 inline ::testing::AssertionResult mentions(const std::string& message, std::string_view substring) {
   if (message.find(substring) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "\"" << message << "\" does not mention \"" << substring << "\"";
+}
+
+// Threads of this process whose name starts with prefix ("switch-io").
+inline int threads_named(std::string_view prefix) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    n += name.starts_with(prefix);
+  }
+  return n;
 }
 
 }  // namespace tcmu_switch::test_support
