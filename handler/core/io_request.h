@@ -24,13 +24,7 @@ struct IoTarget {
   std::span<Path* const> paths;
   IoCompletion* completion = nullptr;
   Reporter* reporter = nullptr;
-  // Set by attach: the first of the device's slots in every lane's table of
-  // registered files (two per path: O_DIRECT, then buffered), or
-  // kUnregisteredFiles when the table had no room (plain fds then).
-  uint32_t file_base = 0;
 };
-
-inline constexpr uint32_t kUnregisteredFiles = UINT32_MAX;
 
 enum class IoOp : uint8_t { kRead, kWrite, kFlush, kUnmap };
 

@@ -42,11 +42,6 @@ class IoWorker {
   virtual void submit(IoRequest* list) noexcept = 0;
   // What the engine logs once about how its workers were set up ("" if nothing).
   virtual std::string describe_setup() const { return {}; }
-  // Slots for registered files the lane offers (0: none, plain fds only).
-  virtual uint32_t file_slots() const { return 0; }
-  // Puts fds into slots [base, base + fds.size()) of the lane's registered
-  // files (-1 empties a slot). REQUIRES: base + fds.size() <= file_slots().
-  virtual Status set_files(uint32_t /*base*/, std::span<const int> /*fds*/) { return {}; }
   void start();
   void stop() noexcept;
 
@@ -85,8 +80,7 @@ inline int unmap_mode(const IoRequest& req) {
   return (req.zero_fill ? FALLOC_FL_ZERO_RANGE : FALLOC_FL_PUNCH_HOLE) | FALLOC_FL_KEEP_SIZE;
 }
 
-// file_slots: the size of each ring's table of registered files.
-Result<std::unique_ptr<IoWorker>> make_uring_worker(uint32_t worker_nr, uint32_t file_slots);
+Result<std::unique_ptr<IoWorker>> make_uring_worker(uint32_t worker_nr);
 Result<std::unique_ptr<IoWorker>> make_sync_worker(uint32_t worker_nr);
 
 }  // namespace tcmu_switch

@@ -111,7 +111,7 @@ Status SwitchDevice::start() {
   if (!engine.ok()) return engine.status();
   engine_ = std::move(engine).value();
   target_ = IoTarget{.paths = path_ptrs_, .completion = this, .reporter = &reporter_};
-  engine_->attach(target_);
+  engine_->attach();
   const uint64_t nr_regions = config_.geometry(limits_.size_bytes).nr_regions;
   while ((nr_regions - 1) >> bucket_shift_ >= kRegionBuckets) bucket_shift_++;
   region_ios_ = std::make_unique<std::atomic<uint64_t>[]>(kRegionBuckets);
@@ -128,7 +128,7 @@ Status SwitchDevice::start() {
                                         std::to_string(table_->generation()) + " table generation, " +
                                         engine_name(engine_->kind()) + " engine with " +
                                         std::to_string(engine_->nr_workers()) + " workers (" +
-                                        std::to_string(engine_->nr_targets()) + " LUNs on it); pools of " +
+                                        std::to_string(engine_->nr_devices()) + " LUNs on it); pools of " +
                                         std::to_string(nr_commands) + " commands and " + std::to_string(nr_pieces) +
                                         " I/Os (queue depth " + std::to_string(limits_.queue_depth) +
                                         ", max transfer " + std::to_string(limits_.max_xfer_bytes >> 10) + " KiB)");
@@ -138,7 +138,7 @@ Status SwitchDevice::start() {
 SwitchDevice::~SwitchDevice() {
   uevents_.reset();  // no uevent may fail a path of a device going away
   prober_.reset();  // its callback reports through this device
-  if (engine_ != nullptr) engine_->detach(target_);  // nothing in flight: tcmu-runner drained
+  if (engine_ != nullptr) engine_->detach();  // nothing in flight: tcmu-runner drained
   engine_.reset();  // the last LUN's close joins the workers
 }
 
@@ -732,7 +732,7 @@ DeviceReport SwitchDevice::report() const {
                  busy_.load(std::memory_order_relaxed), page_cache_pieces_.load(std::memory_order_relaxed),
                  mapped_direct_refused_.load(std::memory_order_relaxed),
                  buffer_faults_.load(std::memory_order_relaxed), commands_done_.load(std::memory_order_relaxed),
-                 static_cast<uint32_t>(engine_->nr_targets()), engine_->wakeups(), engine_->idle_wakeups()};
+                 static_cast<uint32_t>(engine_->nr_devices()), engine_->wakeups(), engine_->idle_wakeups()};
   for (const auto& path : paths_) r.paths.push_back({path->config(), path->state(), path->direct(), path->stats()});
   return r;
 }

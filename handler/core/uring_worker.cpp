@@ -1,6 +1,9 @@
 // The io_uring worker: one ring per lane, shared by every device attached to
-// the engine; each device's path fds sit in its own slots of the ring's
-// sparse table of registered files.
+// the engine. Requests name their path's fd itself, not a registered file:
+// on 6.1 a file taken out of a ring's table is released up to a second later
+// (io_rsrc_node_ref_zero's delayed put), so a closed LUN would keep its block
+// devices busy past its close and a `dmsetup remove` right after it would
+// fail; at 4 KiB the registered files bought nothing measurable here.
 //
 // Whoever holds the ring issues what is queued, submits and reaps. The hold
 // is taken with a try, never waited for: a thread that finds the ring held
@@ -46,18 +49,9 @@ constexpr unsigned kLaneInflight = 8192;
 // this often rather than sleep forever on a wake-up that may not come.
 constexpr int kInflightPollMs = 20;
 
-// A table of `slots` empty registered files: IORING_RSRC_REGISTER_SPARSE
-// (5.19), else an explicit table of -1 (5.13).
-int register_empty_files(io_uring& ring, uint32_t slots) {
-  const int rc = io_uring_register_files_sparse(&ring, slots);
-  if (rc != -EINVAL) return rc;
-  const std::vector<int> empty(slots, -1);
-  return io_uring_register_files(&ring, empty.data(), slots);
-}
-
 class UringWorker final : public IoWorker {
  public:
-  UringWorker(uint32_t worker_nr, uint32_t file_slots) : IoWorker(worker_nr), file_slots_(file_slots) {}
+  explicit UringWorker(uint32_t worker_nr) : IoWorker(worker_nr) {}
   ~UringWorker() override {
     stop();
     if (ring_ready_) io_uring_queue_exit(&ring_);
@@ -68,29 +62,15 @@ class UringWorker final : public IoWorker {
     int rc = init_ring(io_uring_queue_init_params, kSubmissionEntries, kLaneInflight, ring_, &setup_flags_);
     if (rc < 0) return Status::error(std::string("io_uring_queue_init: ") + std::strerror(-rc));
     ring_ready_ = true;
-    if (file_slots_ > 0 && (files_error_ = register_empty_files(ring_, file_slots_)) < 0)
-      file_slots_ = 0;  // every device then issues with plain fds: slower, not wrong
     rc = io_uring_register_eventfd(&ring_, event_fd_);
     if (rc < 0) return Status::error(std::string("io_uring_register_eventfd: ") + std::strerror(-rc));
     return {};
   }
 
   std::string describe_setup() const override {
-    std::string files = file_slots_ > 0 ? std::to_string(file_slots_) + " registered-file slots"
-                                        : std::string("no registered files (") + std::strerror(-files_error_) +
-                                              "): plain fds";
     return "io_uring set-up flags: " + ring_flag_names(setup_flags_) +
            " (SINGLE_ISSUER and DEFER_TASKRUN not used: any submitting thread issues on a lane's ring); " +
-           std::to_string(kLaneInflight) + " requests in flight per lane; " + files;
-  }
-
-  uint32_t file_slots() const override { return file_slots_; }
-
-  Status set_files(uint32_t base, std::span<const int> fds) override {
-    // The kernel takes the table's lock: safe while other threads use the ring.
-    const int rc = io_uring_register_files_update(&ring_, base, fds.data(), static_cast<unsigned>(fds.size()));
-    if (rc < 0) return Status::error(std::string("io_uring_register_files_update: ") + std::strerror(-rc));
-    return {};
+           std::to_string(kLaneInflight) + " requests in flight per lane";
   }
 
   void submit(IoRequest* list) noexcept override {
@@ -192,10 +172,8 @@ class UringWorker final : public IoWorker {
       req->target->completion->io_done(req, error);
       return;
     }
-    const bool registered = req->target->file_base != kUnregisteredFiles;
     const Path& path = path_of(*req);
-    const int file = registered ? static_cast<int>(req->target->file_base + req->path_nr * 2 + (req->buffered ? 1 : 0))
-                                : (req->buffered ? path.buffered_fd() : path.fd());
+    const int file = req->buffered ? path.buffered_fd() : path.fd();
     const uint64_t off = file_offset(*req);
     switch (req->op) {
       case IoOp::kRead:
@@ -212,7 +190,6 @@ class UringWorker final : public IoWorker {
         io_uring_prep_fallocate(sqe, file, unmap_mode(*req), off, req->len);
         break;
     }
-    if (registered) sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data(sqe, req);
     last_issued_ = req->target;
     inflight_.fetch_add(1, std::memory_order_relaxed);
@@ -266,8 +243,6 @@ class UringWorker final : public IoWorker {
 
   io_uring ring_{};
   bool ring_ready_ = false;
-  uint32_t file_slots_;
-  int files_error_ = 0;       // why the ring has no registered files
   unsigned setup_flags_ = 0;  // the optional set-up flags the kernel took
   Backlog backlog_;
   const IoTarget* last_issued_ = nullptr;  // who hears of a failed submit
@@ -279,8 +254,8 @@ class UringWorker final : public IoWorker {
 
 }  // namespace
 
-Result<std::unique_ptr<IoWorker>> make_uring_worker(uint32_t worker_nr, uint32_t file_slots) {
-  auto worker = std::make_unique<UringWorker>(worker_nr, file_slots);
+Result<std::unique_ptr<IoWorker>> make_uring_worker(uint32_t worker_nr) {
+  auto worker = std::make_unique<UringWorker>(worker_nr);
   if (Status s = worker->init(); !s.ok()) return s;
   return std::unique_ptr<IoWorker>(std::move(worker));
 }

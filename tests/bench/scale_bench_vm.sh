@@ -3,11 +3,12 @@
 # not a test: it fails only if the I/O itself fails). One tcmu-runner serves
 # 1, then 4, 16 and 64 user:switch LUNs (placement, 3 sparse tmpfs files per
 # LUN, each behind its own tcm_loop target). At each step it records the
-# runner's threads (all, and the switch engine's `switch-io*` workers), its
-# RSS, and the total IOPS of one fio run of 4 KiB random reads across every
-# LUN (one job per LUN, iodepth 2). tcmu-runner itself adds a command thread
-# per device, whatever the handler does; the engine's share is the column to
-# watch. Table in scale-bench.txt, raw rows in scale-bench.csv.
+# runner's threads (all; the handler's `switch-*`, of which the engine's
+# `switch-io*` workers), its RSS, and the total IOPS of one fio run of 4 KiB
+# random reads across every LUN (one job per LUN, iodepth 2). tcmu-runner
+# itself adds a command thread per device, whatever the handler does; the
+# handler's share is the column to watch (one engine and one prober per
+# process: constant). Table in scale-bench.txt, raw rows in scale-bench.csv.
 . "$(dirname "$0")/lib.sh"
 
 steps=(${VMTEST_SCALE_STEPS:-1 4 16 64})
@@ -47,15 +48,16 @@ total_iops() {
     jq '[.jobs[].read.iops] | add | floor'
 }
 
-echo "luns,threads,engine_threads,rss_mib,iops" > "$csv"
+echo "luns,threads,handler_threads,engine_threads,rss_mib,iops" > "$csv"
 devs=()
 for n in "${steps[@]}"; do
   while [ "${#devs[@]}" -lt "$n" ]; do devs+=("$(add_lun "${#devs[@]}")"); done
   iops=$(total_iops "${devs[@]}") || die bench "fio failed at $n LUNs"
   threads=$(thread_names | wc -l)
+  handler=$(thread_names | grep -c '^switch-' || true)
   engine=$(thread_names | grep -c '^switch-io' || true)
-  echo "$n,$threads,$engine,$(rss_mib),$iops" >> "$csv"
-  pass "$n LUNs: $threads runner threads ($engine engine workers), $iops IOPS"
+  echo "$n,$threads,$handler,$engine,$(rss_mib),$iops" >> "$csv"
+  pass "$n LUNs: $threads runner threads ($handler of the handler, $engine engine workers), $iops IOPS"
 done
 
 {

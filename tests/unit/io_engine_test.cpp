@@ -1,5 +1,5 @@
 // The engine alone: lists of requests larger than a ring holds, devices
-// sharing lanes and registered-file slots, one engine per process.
+// sharing lanes, one engine per process.
 #include "io_engine.h"
 
 #include <fcntl.h>
@@ -107,7 +107,6 @@ TEST_P(IoEngineTest, AListLongerThanTheRingHoldsCompletesEveryRequestOnce) {
   auto engine = IoEngine::create(GetParam(), 1, reporter_);
   ASSERT_TRUE(engine.ok()) << engine.status().message();
   TestDevice dev(dir_, "path0");
-  engine.value()->attach(dev.target);
   test_support::AlignedBuffer buf(kPieceBytes);
   IoRequest* list = dev.requests(IoOp::kRead, kNrRequests, buf.data);
   for (auto& r : dev.reqs) r.buffered = true;
@@ -115,7 +114,6 @@ TEST_P(IoEngineTest, AListLongerThanTheRingHoldsCompletesEveryRequestOnce) {
   EXPECT_TRUE(dev.completion.wait_for(kNrRequests)) << dev.completion.done_.load();
   EXPECT_EQ(dev.completion.errors_.load(), 0u);
   EXPECT_EQ(dev.completion.duplicates_.load(), 0u);
-  engine.value()->detach(dev.target);
 }
 
 // Two devices on one lane at once: each request reaches its own device's file
@@ -124,13 +122,6 @@ TEST_P(IoEngineTest, TwoDevicesOnOneLaneEachGetTheirOwnFilesAndCompletions) {
   auto engine = IoEngine::create(GetParam(), 1, reporter_);
   ASSERT_TRUE(engine.ok()) << engine.status().message();
   TestDevice a(dir_, "a"), b(dir_, "b");
-  engine.value()->attach(a.target);
-  engine.value()->attach(b.target);
-  EXPECT_EQ(engine.value()->nr_targets(), 2u);
-  if (GetParam() == EngineKind::kIoUring) {
-    EXPECT_EQ(a.target.file_base, 0u);
-    EXPECT_EQ(b.target.file_base, 2u) << "one path: an O_DIRECT and a buffered slot each";
-  }
   test_support::AlignedBuffer ones(kPieceBytes), twos(kPieceBytes);
   std::memset(ones.data, 1, kPieceBytes);
   std::memset(twos.data, 2, kPieceBytes);
@@ -143,40 +134,6 @@ TEST_P(IoEngineTest, TwoDevicesOnOneLaneEachGetTheirOwnFilesAndCompletions) {
   EXPECT_EQ(a.completion.errors_.load() + b.completion.errors_.load(), 0u);
   EXPECT_TRUE(a.first_block() == std::string(kPieceBytes, '\1')) << "a's file";
   EXPECT_TRUE(b.first_block() == std::string(kPieceBytes, '\2')) << "b's file";
-  engine.value()->detach(a.target);
-  engine.value()->detach(b.target);
-  EXPECT_EQ(engine.value()->nr_targets(), 0u);
-}
-
-// A table with room for one device: the second uses plain fds (and says so)
-// and works the same; the first's slots are free again once it detaches.
-TEST(IoEngineFilesTest, ADeviceBeyondTheRegisteredFilesUsesPlainFds) {
-  const fs::path dir = test_support::make_scratch_dir("io_engine_test");
-  test_support::CollectingReporter reporter;
-  auto engine = IoEngine::create(EngineKind::kIoUring, 2, reporter, 2);
-  ASSERT_TRUE(engine.ok()) << engine.status().message();
-  EXPECT_TRUE(reporter.saw("2 registered-file slots"));
-  {
-    TestDevice a(dir, "a"), b(dir, "b");
-    engine.value()->attach(a.target);
-    engine.value()->attach(b.target);
-    EXPECT_EQ(a.target.file_base, 0u);
-    EXPECT_EQ(b.target.file_base, kUnregisteredFiles);
-    EXPECT_TRUE(b.reporter.saw("no 2 free registered-file slots of 2: plain fds"));
-    test_support::AlignedBuffer threes(kPieceBytes);
-    std::memset(threes.data, 3, kPieceBytes);
-    engine.value()->submit(1, b.requests(IoOp::kWrite, 16, threes.data));
-    EXPECT_TRUE(b.completion.wait_for(16));
-    EXPECT_EQ(b.completion.errors_.load(), 0u);
-    EXPECT_TRUE(b.first_block() == std::string(kPieceBytes, '\3')) << "b's file";
-    engine.value()->detach(a.target);
-    engine.value()->detach(b.target);
-  }
-  TestDevice c(dir, "c");
-  engine.value()->attach(c.target);
-  EXPECT_EQ(c.target.file_base, 0u);
-  engine.value()->detach(c.target);
-  fs::remove_all(dir);
 }
 
 int io_threads() { return test_support::threads_named("switch-io"); }

@@ -19,11 +19,21 @@ target_up
 start_runner
 mkdir -p "$dir"
 
-# add_lun K: user:switch LUN K over two sparse files; prints its /dev/sdX.
+ram_disks 1 $((lun_size / 1024))
+first_path=$(dm_path many0 /dev/ram0)
+
+# add_lun K: user:switch LUN K over two sparse files (LUN 0's first path:
+# first_path); prints its /dev/sdX.
 add_lun() {
+  local p0=$dir/lun$1-p0
+  [ "$1" != 0 ] || p0=$first_path
   truncate -s "$lun_size" "$dir/lun$1-p0" "$dir/lun$1-p1"
-  switch_config "$dir/lun$1.conf" placement "$region_sectors" "" "$dir/lun$1-p0" "$dir/lun$1-p1"
+  switch_config "$dir/lun$1.conf" placement "$region_sectors" "" "$p0" "$dir/lun$1-p1"
   loop_lun "$(user_backstore "many$1" "switch/$dir/lun$1.conf" "$lun_size")"
+}
+# path0_head K: the first 13 bytes of LUN K's first path.
+path0_head() {
+  if [ "$1" = 0 ]; then head -c 13 "$first_path"; else head -c 13 "$dir/lun$1-p0"; fi
 }
 
 handler_threads() { grep -c '^switch-' /proc/"$runner_pid"/task/*/comm | awk -F: '{ n += $2 } END { print n }'; }
@@ -58,14 +68,16 @@ for k in "${!devs[@]}"; do
 done
 misplaced=0
 for k in "${!devs[@]}"; do
-  [ "$(head -c 13 "$dir/lun$k-p0")" = "$(printf 'lun %02d marker' "$k")" ] || misplaced=$((misplaced + 1))
+  [ "$(path0_head "$k")" = "$(printf 'lun %02d marker' "$k")" ] || misplaced=$((misplaced + 1))
 done
 check "each LUN's region 0 is on its own path file ($misplaced of $luns misplaced)" [ "$misplaced" -eq 0 ]
 
-for k in "${!devs[@]}"; do
-  bs=$TARGET/core/user_1/many$k
-  remove_loop_lun "$bs"
-  remove_backstore "$bs"
-done
+remove_lun() {
+  remove_loop_lun "$TARGET/core/user_1/many$1"
+  remove_backstore "$TARGET/core/user_1/many$1"
+}
+remove_lun 0
+check "LUN 0 removed, 15 still open: its device-mapper path comes apart at once" dm_remove many0
+for k in $(seq 1 $((luns - 1))); do remove_lun "$k"; done
 check "with the last LUN gone the handler has no thread left" wait_for "no switch- thread" 10 no_handler_threads
 check "tcmu-runner exits 0 on SIGTERM" stop_runner
