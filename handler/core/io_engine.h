@@ -22,7 +22,6 @@
 
 #include "device_config.h"
 #include "io_request.h"
-#include "path.h"
 #include "reporter.h"
 #include "status.h"
 
@@ -37,8 +36,8 @@ class IoEngine {
   // naming it. reporter hears only about set-up.
   static Result<std::unique_ptr<IoEngine>> create(EngineKind kind, uint32_t nr_workers, Reporter& reporter);
   // The process's engine of this kind and size, created by the first caller
-  // and stopped when the last owner lets go; kAuto takes a running io_uring
-  // engine before it tries to create one.
+  // and stopped when the last owner lets go; kAuto takes a running engine of
+  // that size (io_uring first) before it creates one.
   static Result<std::shared_ptr<IoEngine>> shared(EngineKind kind, uint32_t nr_workers, Reporter& reporter);
   ~IoEngine();  // REQUIRES: nothing in flight
   IoEngine(const IoEngine&) = delete;

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "path.h"
 #include "scratch_dir.h"
 #include "test_support.h"
 #include "uring_setup.h"
