@@ -22,7 +22,8 @@ namespace {
 
 constexpr uint32_t kNoPath = UINT32_MAX;
 constexpr size_t kCommandsPerQueueSlot = 2;  // UNMAP descriptors arrive as extra commands
-// Bounds one LUN's pools (a 64 KiB-deep queue of 1 MiB commands): 2 MiB of pieces.
+// Bounds one LUN's piece pool, and its command pool (two per queue slot): a
+// LUN's share of the engine's lanes, which hold any number.
 constexpr size_t kMaxPiecePool = 65536;
 constexpr size_t kPageBytes = 4096;
 // Commands that take longer are logged with their range and time: the
