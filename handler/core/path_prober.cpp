@@ -69,8 +69,10 @@ class ProbeThread {
         cv_.wait(lock);
         continue;
       }
-      if (PathProber::Clock::now() < due->next_due_) {
-        cv_.wait_until(lock, due->next_due_);  // or a subscription changed: look again
+      // A copy: wait_until keeps reading its deadline, and `due` may
+      // unsubscribe and be freed while the lock is released.
+      if (const auto deadline = due->next_due_; PathProber::Clock::now() < deadline) {
+        cv_.wait_until(lock, deadline);  // or a subscription changed: look again
         continue;
       }
       busy_ = due;
