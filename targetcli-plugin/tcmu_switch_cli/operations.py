@@ -126,7 +126,7 @@ def paths_set(client, action, path_nr):
 
 def stats(client):
     s = client.summary()
-    keep = ('generation', 'busy', 'engine', 'nr_workers', 'mode', 'path_counters') + DEVICE_COUNTERS
+    keep = ('generation', 'busy', 'engine', 'nr_workers', 'engine_luns', 'mode', 'path_counters') + DEVICE_COUNTERS
     out = {'op': 'stats', 'device': client.name, 'paths': s['paths']}
     out.update((k, s[k]) for k in keep)
     return out
@@ -166,8 +166,8 @@ def render_summary(s):
     lines = ['%s: %s, %d paths, %d regions of %d sectors (%s), default %s, generation %d' % (
         s['name'], s['mode'], s['nr_paths'], s['nr_regions'], s['region_sectors'], human_bytes(region_bytes),
         s['default'], s['generation'])]
-    lines.append('size %s, engine %s with %d workers' % (human_bytes(s['size_bytes']), s['engine'],
-                                                         s['nr_workers']))
+    lines.append('size %s, engine %s with %d workers, shared by %d LUNs of this tcmu-runner' % (
+        human_bytes(s['size_bytes']), s['engine'], s['nr_workers'], s['engine_luns']))
     lines.append('config %s' % s['config'])
     lines.append('table file %s' % (s['table_file'] or '(none: default mapping)'))
     return lines + render_paths(s['paths'])

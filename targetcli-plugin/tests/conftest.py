@@ -19,7 +19,7 @@ class FakeClient(object):
         self._maybe_fail()
         return {
             'name': self.name, 'config': '/etc/tcmu-switch/lun0.conf', 'table_file': '/etc/tcmu-switch/lun0.table',
-            'mode': 'multipath', 'engine': 'io_uring', 'nr_workers': 2, 'size_bytes': 256 << 20,
+            'mode': 'multipath', 'engine': 'io_uring', 'nr_workers': 2, 'engine_luns': 3, 'size_bytes': 256 << 20,
             'generation': self.generation, 'nr_paths': 2, 'region_sectors': 128, 'nr_regions': 4096,
             'default': 'round-robin', 'busy': 0, 'buffer_faults': 0, 'zc_mapped': 7, 'zc_mapped_nogup': 5,
             'zc_copied': 3, 'zc_page_cache_pieces': 6, 'zc_direct_refused': 0,

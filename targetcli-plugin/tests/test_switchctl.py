@@ -19,6 +19,7 @@ def test_summary_exits_0_and_prints_text():
     rc, out, err, _ = run(['lun0', 'table', 'summary'])
     assert rc == 0 and err == ''
     assert out.startswith('lun0: multipath, 2 paths')
+    assert 'engine io_uring with 2 workers, shared by 3 LUNs of this tcmu-runner' in out
 
 
 def test_json_output_is_the_result():
