@@ -11,10 +11,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "io_request.h"
 #include "path.h"

@@ -1,6 +1,7 @@
 // MpmcQueue: a bounded, lock-free multi-producer multi-consumer queue
-// (Dmitry Vyukov's design). It backs the preallocated pools' free lists and the
-// I/O workers' submission queues, so the I/O path neither locks nor allocates.
+// (Dmitry Vyukov's design). It backs the preallocated pools' free lists, so
+// the I/O path neither locks nor allocates (the engine's lanes take requests
+// in a RequestInbox: request_inbox.h).
 #pragma once
 
 #include <atomic>

@@ -25,11 +25,9 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
 #include "io_worker.h"
 #include "uring_setup.h"
