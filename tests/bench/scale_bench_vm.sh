@@ -36,7 +36,6 @@ add_lun() {
   loop_lun "$bs"
 }
 
-thread_names() { cat /proc/"$runner_pid"/task/*/comm; }
 rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' /proc/"$runner_pid"/status; }
 
 # total_iops DEV...: one fio run, a job per LUN, summed read IOPS.
@@ -53,9 +52,9 @@ devs=()
 for n in "${steps[@]}"; do
   while [ "${#devs[@]}" -lt "$n" ]; do devs+=("$(add_lun "${#devs[@]}")"); done
   iops=$(total_iops "${devs[@]}") || die bench "fio failed at $n LUNs"
-  threads=$(thread_names | wc -l)
-  handler=$(thread_names | grep -c '^switch-' || true)
-  engine=$(thread_names | grep -c '^switch-io' || true)
+  threads=$(runner_threads)
+  handler=$(runner_threads switch-)
+  engine=$(runner_threads switch-io)
   echo "$n,$threads,$handler,$engine,$(rss_mib),$iops" >> "$csv"
   pass "$n LUNs: $threads runner threads ($handler of the handler, $engine engine workers), $iops IOPS"
 done

@@ -36,17 +36,16 @@ path0_head() {
   if [ "$1" = 0 ]; then head -c 13 "$first_path"; else head -c 13 "$dir/lun$1-p0"; fi
 }
 
-handler_threads() { grep -c '^switch-' /proc/"$runner_pid"/task/*/comm | awk -F: '{ n += $2 } END { print n }'; }
-all_threads() { ls /proc/"$runner_pid"/task | wc -l; }
+handler_threads() { runner_threads switch-; }
 no_handler_threads() { [ "$(handler_threads)" -eq 0 ]; }
 
 devs=("$(add_lun 0)")
 ours_at_1=$(handler_threads)
-all_at_1=$(all_threads)
+all_at_1=$(runner_threads)
 pass "1 LUN: $all_at_1 runner threads, $ours_at_1 of the handler's (switch-io*, switch-probe, switch-uevent)"
 for k in $(seq 1 $((luns - 1))); do devs+=("$(add_lun "$k")"); done
 ours=$(handler_threads)
-all=$(all_threads)
+all=$(runner_threads)
 check "$luns LUNs: the handler's threads stay $ours_at_1 (now $ours)" [ "$ours" -eq "$ours_at_1" ]
 check "$luns LUNs: the runner grew by at most one thread per LUN ($all_at_1 -> $all)" \
   [ "$all" -le $((all_at_1 + luns - 1)) ]

@@ -61,6 +61,10 @@ start_runner() {
 
 runner_log_has() { grep -F -- "$1" "$RUNNER_LOG" > /dev/null; }
 
+# runner_threads [PREFIX]: how many of the runner's threads have a name that
+# starts with PREFIX (all of them without one).
+runner_threads() { cat /proc/"$runner_pid"/task/*/comm | grep -c "^${1:-}" || true; }
+
 # SIGKILL, as a crash: commands in flight stay in the ring for the next runner.
 kill_runner() {
   kill -KILL "$runner_pid"
