@@ -24,6 +24,7 @@ namespace tcmu_switch {
 // WRITE SAME and UNMAP ranges), and the pools are sized for one window.
 struct Command {
   std::atomic<uint32_t> pending{0};  // pieces of the window not yet finished, + 1 while submitting
+  IoGroup lane_group;                // the engine's count of the window's pieces on their lane
   std::atomic<IoStatus> status{IoStatus::kOk};
   void* user = nullptr;
   SwitchDevice* device = nullptr;

@@ -28,6 +28,14 @@ struct IoTarget {
 
 enum class IoOp : uint8_t { kRead, kWrite, kFlush, kUnmap };
 
+// The requests of one command that its lane has issued and not yet reaped
+// (a window's pieces all go down one lane). The io_uring lane counts them to
+// sleep until the next command can have finished, not until the next piece
+// has (groups_in_flight.h). Touched only by the thread holding the lane.
+struct IoGroup {
+  uint32_t in_flight = 0;
+};
+
 struct IoRequest {
   IoOp op = IoOp::kRead;
   bool buffered = false;    // use the path's buffered fd (O_DIRECT could not pin the buffer)
@@ -44,6 +52,7 @@ struct IoRequest {
   iovec* iov = nullptr;     // slice of the command's iovecs, advanced on short transfers
   const IoTarget* target = nullptr;  // its device's paths and completion
   Command* cmd = nullptr;
+  IoGroup* group = nullptr;  // its command's on the lane; none: a command of one request
   IoRequest* next = nullptr;  // free-list / batch link
 };
 

@@ -26,9 +26,13 @@ void IoWorker::start() {
 void IoWorker::stop() noexcept {
   if (!thread_.joinable()) return;
   stop_.store(true, std::memory_order_release);
+  interrupt();
+  thread_.join();
+}
+
+void IoWorker::interrupt() noexcept {
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(event_fd_, &one, sizeof(one));
-  thread_.join();
 }
 
 void IoWorker::push_all(IoRequest* list) noexcept {

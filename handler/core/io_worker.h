@@ -45,6 +45,8 @@ class IoWorker {
 
  protected:
   virtual void run() noexcept = 0;
+  // Wakes the thread from the eventfd.
+  void interrupt() noexcept;
   // Leaves every request of the list in the inbox, the caller then sees that
   // they run; hands those for a path with a backend (rbd_path.h) to it.
   void push_all(IoRequest* list) noexcept;

@@ -223,7 +223,8 @@ IoStatus SwitchDevice::flush(void* user) noexcept {
   }
   uint32_t path_nr = 0;
   for (IoRequest* req = list; req != nullptr; req = req->next) {
-    *req = IoRequest{.op = IoOp::kFlush, .path_nr = path_nr++, .target = &target_, .cmd = cmd, .next = req->next};
+    *req = IoRequest{.op = IoOp::kFlush, .path_nr = path_nr++, .target = &target_, .cmd = cmd,
+                     .group = &cmd->lane_group, .next = req->next};
   }
   cmd->pending.store(static_cast<uint32_t>(paths_.size()) + 1, std::memory_order_relaxed);
   dispatch(pick_worker(), list);
@@ -392,7 +393,8 @@ IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
       spare = req->next;
       *req = IoRequest{.op = cmd->op, .buffered = cmd->page_cache(), .rw_flags = cmd->rw_flags,
                        .path_nr = path_nr, .lun_offset = piece_offset, .len = piece_len,
-                       .region_nr = region_nr, .iov = slice, .target = &target_, .cmd = cmd, .next = spare};
+                       .region_nr = region_nr, .iov = slice, .target = &target_, .cmd = cmd,
+                       .group = &cmd->lane_group, .next = spare};
       req->iov_cnt = static_cast<uint32_t>(n);
       last = req;
       ios++;

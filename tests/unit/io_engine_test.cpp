@@ -38,7 +38,7 @@ constexpr uint64_t kPieceBytes = 4096;
 class CountingCompletion final : public IoCompletion {
  public:
   void io_done(IoRequest* req, int result) noexcept override {
-    if (result != static_cast<int>(kPieceBytes)) errors_++;
+    if (result != (req->op == IoOp::kFlush ? 0 : static_cast<int>(kPieceBytes))) errors_++;
     if (req->attempts++ != 0) duplicates_++;  // attempts: reused as a "completed" mark
     done_++;
   }
@@ -103,15 +103,21 @@ class IoEngineTest : public ::testing::TestWithParam<EngineKind> {
 // More requests in one list than the largest submission queue and than a
 // ring holds in flight (8192): the submitter hands full queues to the
 // kernel, the rest wait in the lane, and every request completes exactly once.
+// Flushes complete later, from io-wq, in commands of four: the io_uring lane
+// is frozen (only its worker reaps, counting completions) when the second
+// half comes, and its requests wait for room that only that reaping makes.
 TEST_P(IoEngineTest, AListLongerThanTheRingHoldsCompletesEveryRequestOnce) {
   constexpr size_t kNrRequests = 2 * 8192 + 5;
   auto engine = IoEngine::create(GetParam(), 1, reporter_);
   ASSERT_TRUE(engine.ok()) << engine.status().message();
   TestDevice dev(dir_, "path0");
-  test_support::AlignedBuffer buf(kPieceBytes);
-  IoRequest* list = dev.requests(IoOp::kRead, kNrRequests, buf.data);
-  for (auto& r : dev.reqs) r.buffered = true;
+  IoRequest* list = dev.requests(IoOp::kFlush, kNrRequests, nullptr);
+  std::vector<IoGroup> commands(kNrRequests / 4 + 1);
+  for (size_t i = 0; i < kNrRequests; i++) dev.reqs[i].group = &commands[i / 4];
+  constexpr size_t kHalf = kNrRequests / 2;  // the list runs from the last request to the first
+  dev.reqs[kHalf].next = nullptr;
   engine.value()->submit(0, list);
+  engine.value()->submit(0, &dev.reqs[kHalf - 1]);
   EXPECT_TRUE(dev.completion.wait_for(kNrRequests)) << dev.completion.done_.load();
   EXPECT_EQ(dev.completion.errors_.load(), 0u);
   EXPECT_EQ(dev.completion.duplicates_.load(), 0u);
@@ -135,6 +141,41 @@ TEST_P(IoEngineTest, TwoDevicesOnOneLaneEachGetTheirOwnFilesAndCompletions) {
   EXPECT_EQ(a.completion.errors_.load() + b.completion.errors_.load(), 0u);
   EXPECT_TRUE(a.first_block() == std::string(kPieceBytes, '\1')) << "a's file";
   EXPECT_TRUE(b.first_block() == std::string(kPieceBytes, '\2')) << "b's file";
+}
+
+// Commands of eight pieces, one after the other. An fsync always completes
+// from io-wq, each on its own, so the lane sees a command's pieces finish one
+// by one: its worker sleeps until the command can have finished (IoGroup,
+// GroupsInFlight) and wakes to work once for it, not once per piece. (It may
+// also wake idle once, on the first piece, to learn what to count.)
+using UringLaneTest = IoEngineTest;
+TEST_F(UringLaneTest, TheWorkerWakesToWorkOncePerCommandNotOncePerPiece) {
+  constexpr int kCommands = 32, kPieces = 8;
+  auto engine = IoEngine::create(EngineKind::kIoUring, 1, reporter_);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  TestDevice dev(dir_, "path0");
+  dev.requests(IoOp::kFlush, kCommands * kPieces, nullptr);
+  std::vector<IoGroup> commands(kCommands);
+  IoEngine& e = *engine.value();
+  const uint64_t woken_before = e.wakeups() - e.idle_wakeups();
+  for (int c = 0; c < kCommands; c++) {
+    IoRequest* list = nullptr;
+    for (int p = 0; p < kPieces; p++) {
+      IoRequest& req = dev.reqs[c * kPieces + p];
+      req.group = &commands[c];
+      req.next = list;
+      list = &req;
+    }
+    e.submit(0, list);
+    ASSERT_TRUE(dev.completion.wait_for((c + 1) * kPieces)) << dev.completion.done_.load();
+  }
+  const uint64_t woken = e.wakeups() - e.idle_wakeups() - woken_before;
+  std::printf("%d commands of %d pieces: the worker woke to work %llu times (%llu idle wake-ups)\n", kCommands,
+              kPieces, static_cast<unsigned long long>(woken), static_cast<unsigned long long>(e.idle_wakeups()));
+  EXPECT_LE(woken, static_cast<uint64_t>(kCommands));
+  EXPECT_EQ(dev.completion.errors_.load(), 0u);
+  EXPECT_EQ(dev.completion.duplicates_.load(), 0u);
+  for (const IoGroup& c : commands) EXPECT_EQ(c.in_flight, 0u);
 }
 
 int io_threads() { return test_support::threads_named("switch-io"); }

@@ -833,9 +833,10 @@ TEST_P(SwitchDeviceTest, AMergedIoFailsOverAsAWhole) {
 // into one I/O; before merging, four). The sink hears each command once, on
 // its last piece; the worker thread (on io_uring: the files complete O_DIRECT
 // writes later, from the block layer) wakes to work at most once per command.
-// Idle wake-ups (a completion the submitting thread reaped first) are not
-// work. Round-robin regions (four I/Os on three paths) are printed: the
-// worker mostly reaps them together, but nothing makes it wait for the last.
+// Idle wake-ups (a completion the submitting thread reaped first, or the
+// first piece telling the io_uring worker to count the rest) are not work.
+// Round-robin regions make four I/Os on three paths: the worker waits for
+// the last of them (io_engine_test has pieces that finish far apart).
 TEST_P(SwitchDeviceTest, ACommandCompletesOnceAndWakesTheWorkerAtMostOnce) {
   open_device(make_config(Mode::kPlacement, 3));
   ASSERT_TRUE(device_->report().paths[0].direct) << "the test needs a temp dir that takes O_DIRECT";
@@ -868,7 +869,9 @@ TEST_P(SwitchDeviceTest, ACommandCompletesOnceAndWakesTheWorkerAtMostOnce) {
                   .ok());
   const Counts split = run("round robin");
   EXPECT_EQ(split.ios, 4u * kCommands);
-  EXPECT_LE(split.wakeups - split.idle, split.ios);
+  // + 1: a wake-up is counted after the work it did, so the one of the
+  // command before the run may fall into it.
+  EXPECT_LE(split.wakeups - split.idle, static_cast<uint64_t>(kCommands) + 1) << "more than one wake-up per command";
   EXPECT_EQ(sink_.duplicates(), 0);
 }
 
