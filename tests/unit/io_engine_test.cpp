@@ -101,7 +101,7 @@ class IoEngineTest : public ::testing::TestWithParam<EngineKind> {
 };
 
 // More requests in one list than the largest submission queue and than a
-// ring holds in flight (8192): the submitter hands full queues to the
+// ring holds in flight (8128): the submitter hands full queues to the
 // kernel, the rest wait in the lane, and every request completes exactly once.
 // Flushes complete later, from io-wq, in commands of four: the io_uring lane
 // is frozen (only its worker reaps, counting completions) when the second
