@@ -51,9 +51,7 @@ class SyncWorker final : public IoWorker {
   void wake() noexcept {
     // Pairs with run()'s sleeping_ store + queue re-check: either the worker
     // sees our request or we see it asleep and write the eventfd.
-    if (!sleeping_.load(std::memory_order_seq_cst)) return;
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = write(event_fd_, &one, sizeof(one));
+    if (sleeping_.load(std::memory_order_seq_cst)) interrupt();
   }
 
   void execute(IoRequest* req) noexcept {

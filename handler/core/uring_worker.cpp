@@ -210,10 +210,7 @@ class UringWorker final : public IoWorker {
     // The kernel counts from the head, which nobody moves while frozen.
     const uint32_t due = static_cast<uint32_t>(freeze) - cq_head();
     io_uring_enter(static_cast<unsigned>(ring_.ring_fd), 0, due, IORING_ENTER_GETEVENTS, nullptr);
-    // Signals of the counted completions (posted while it was polling) are
-    // stale: the worker reaps them all next, or has a holder reap them.
-    drain_signal();
-    freeze_.store(0, std::memory_order_release);  // holders reap again
+    thaw();
     return true;
   }
 
@@ -222,24 +219,28 @@ class UringWorker final : public IoWorker {
   bool thaw_if_counted() noexcept {
     const uint64_t freeze = freeze_.load(std::memory_order_acquire);
     if (freeze == 0 || static_cast<int32_t>(static_cast<uint32_t>(freeze) - cq_tail()) > 0) return false;
-    drain_signal();
-    freeze_.store(0, std::memory_order_release);
+    thaw();
     return true;
+  }
+  void thaw() noexcept {
+    // Signals of the counted completions (posted while it was polling) are
+    // stale: the worker reaps them all next, or has a holder reap them.
+    (void)take_signal(0);
+    freeze_.store(0, std::memory_order_release);  // holders reap again
   }
 
   // True when the eventfd woke it (not the in-flight timeout).
   bool wait_for_signal() noexcept {
+    return take_signal(inflight_.load(std::memory_order_relaxed) > 0 ? kInflightPollMs : -1);
+  }
+  // Waits up to timeout_ms (-1: for ever) for the eventfd and clears it.
+  // True if it was signalled.
+  bool take_signal(int timeout_ms) noexcept {
     pollfd pfd{event_fd_, POLLIN, 0};
-    const int timeout = inflight_.load(std::memory_order_relaxed) > 0 ? kInflightPollMs : -1;
-    if (poll(&pfd, 1, timeout) <= 0) return false;
+    if (poll(&pfd, 1, timeout_ms) <= 0) return false;
     uint64_t count = 0;
     [[maybe_unused]] ssize_t n = read(event_fd_, &count, sizeof(count));
     return true;
-  }
-  void drain_signal() noexcept {
-    pollfd pfd{event_fd_, POLLIN, 0};
-    uint64_t count = 0;
-    if (poll(&pfd, 1, 0) == 1) [[maybe_unused]] ssize_t n = read(event_fd_, &count, sizeof(count));
   }
 
   // A free SQE, or the error to fail the request with when the kernel takes
