@@ -148,7 +148,7 @@ zc_fio() {
 # on the call reaches it), its output in $WORK/zch.out and its pid in zch;
 # returns once it serves.
 zc_test_handler_start() {
-  must "zc_test_handler compiles" gcc -O2 -Wall -o "$WORK/zc_test_handler" \
+  must "zc_test_handler compiles" gcc -O2 -Wall -pthread -o "$WORK/zc_test_handler" \
     "$VMTEST_TOP/kmod-patches/tests/zc_test_handler.c"
   "$WORK/zc_test_handler" "$@" > "$WORK/zch.out" 2>&1 &
   zch=$!

@@ -6,7 +6,7 @@
  * whatever initiator sits in front of the device (tcm_loop) and prints one
  * "PASS: name" or "FAIL: name: reason" line per check on stdout.
  *
- *   [ZC_TEST_NODE=PATH] zc_test_handler NAME SIZE [stall|foreign]
+ *   [ZC_TEST_NODE=PATH] zc_test_handler NAME SIZE [stall|foreign|tlbgap]
  *
  * NAME: the backstore name (matched in /sys/class/uio/uioN/name, whose
  * format is tcm-user/<hba>/<name>/<subtype>/<path>); SIZE: its dev_size.
@@ -29,6 +29,17 @@
  * ERROR). Faulting the last page first matters: a page whose stale PTE is
  * present never faults, so only a later page can make the kernel look.
  *
+ * With "tlbgap" (D3): a thread on CPU 1 stores into the first page of the
+ * zero-copy READ at 1 MiB (other READs, such as the partition scan's, are
+ * served) in a loop while the main thread, on CPU 0, munmap()s
+ * the whole device with /sys/kernel/debug/munmap_flush_delay_ms armed
+ * (patch 16). The munmap clears the PTEs and unlinks the vma, then waits
+ * before its last TLB flush; unless the flush at the end of the vma came
+ * first, CPU 1 keeps its translation and goes on storing.
+ * The command times out meanwhile, and the kernel must not complete it
+ * (give the initiator its page back) before the stores end with SIGSEGV.
+ * The handler prints "GAP ..." (tlb_gap_read()) and exits.
+ *
  * ZC_TEST_NODE: open the device through PATH, a second node of the same
  * character device (mknod), and check that /dev/uioN cannot be opened
  * meanwhile: the zap checks above then show that zaps reach a mapping made
@@ -43,6 +54,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +65,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -119,7 +133,7 @@ static char *map;
 static size_t map_len;
 static uint8_t *disk;
 static uint64_t disk_len;
-static int stall_first_read, fault_last_first;
+static int stall_first_read, fault_last_first, tlb_gap;
 static volatile sig_atomic_t stop;
 static sigjmp_buf bus_jmp;
 static unsigned long nr_cmds, nr_zc, nr_nogup_writes, nr_sigbus, nr_zc_reads, nr_refused;
@@ -369,6 +383,89 @@ static void stall_read(struct tcmu_cmd_entry *ent)
 	stall_first_read = 0;
 }
 
+#define GAP_DELAY_MS 8000	/* the munmap's wait before its TLB flush */
+#define GAP_LBA 2048		/* the READ at 1 MiB */
+
+static volatile uint64_t *gap_page;
+static uint64_t gap_stores;	/* by the writer, read by the main thread */
+static double gap_died;		/* when the writer got SIGSEGV */
+static sigjmp_buf gap_segv_jmp;
+
+static void on_segv(int sig) { (void)sig; siglongjmp(gap_segv_jmp, 1); }
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		perror("sched_setaffinity");
+}
+
+/* Store into the page until the translation is gone (SIGSEGV) */
+static void *gap_writer(void *arg)
+{
+	(void)arg;
+	pin_to_cpu(1);
+	if (sigsetjmp(gap_segv_jmp, 1) == 0)
+		for (;;) {
+			uint64_t n = __atomic_add_fetch(&gap_stores, 1, __ATOMIC_RELAXED);
+
+			gap_page[n % 512] = n;
+		}
+	gap_died = now();
+	return NULL;
+}
+
+static void arm_munmap_delay(unsigned int ms)
+{
+	FILE *f = fopen("/sys/kernel/debug/munmap_flush_delay_ms", "w");
+
+	if (!f || fprintf(f, "%u\n", ms) < 0 || fclose(f)) {
+		fail("tlbgap: munmap_flush_delay_ms armed", "cannot write it (debugfs, patch 16)");
+		exit(1);
+	}
+}
+
+/*
+ * Prints "GAP munmap=S died=S before=N during=N": how long the munmap took,
+ * when (since its start) the writer lost the page, and its stores before
+ * the munmap and between its start and that moment.
+ */
+static void tlb_gap_read(struct tcmu_cmd_entry *ent)
+{
+	struct sigaction sa = { .sa_handler = on_segv, .sa_flags = SA_NODEFER };
+	uint64_t before;
+	pthread_t writer;
+	double start, end;
+
+	gap_page = (volatile uint64_t *)(map + (uintptr_t)ent->req.iov[0].iov_base);
+	pin_to_cpu(0);
+	sigaction(SIGSEGV, &sa, NULL);
+	pthread_create(&writer, NULL, gap_writer, NULL);
+	while (__atomic_load_n(&gap_stores, __ATOMIC_RELAXED) < 1000)
+		sched_yield();
+	arm_munmap_delay(GAP_DELAY_MS);
+	before = __atomic_load_n(&gap_stores, __ATOMIC_RELAXED);
+	start = now();
+	munmap(map, map_len);
+	end = now();
+	pthread_join(writer, NULL);
+	printf("GAP munmap=%.1f died=%.1f before=%" PRIu64 " during=%" PRIu64 "\n",
+	       end - start, gap_died - start, before, gap_stores - before);
+	fflush(stdout);
+	exit(0);
+}
+
 static void check_unmapped_after(void *p)
 {
 	if (!pfn_of(p))
@@ -434,6 +531,8 @@ static uint8_t handle(struct tcmu_cmd_entry *ent, void **stalled)
 		if (cdb[0] == 0x28 || cdb[0] == 0x88) {
 			if (ent->hdr.kflags & KFLAG_ZC)
 				check_read_zeroed(ent);
+			if (tlb_gap && lba == GAP_LBA && (ent->hdr.kflags & KFLAG_ZC_NOGUP))
+				tlb_gap_read(ent);
 			if (stall_first_read && (ent->hdr.kflags & KFLAG_ZC)) {
 				stall_read(ent);
 				*stalled = map + (uintptr_t)ent->req.iov[0].iov_base;
@@ -519,12 +618,13 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s NAME SIZE [stall|foreign]\n", argv[0]);
+		fprintf(stderr, "usage: %s NAME SIZE [stall|foreign|tlbgap]\n", argv[0]);
 		return 2;
 	}
 	disk_len = strtoull(argv[2], NULL, 0);
 	stall_first_read = argc > 3 && !strcmp(argv[3], "stall");
 	fault_last_first = argc > 3 && !strcmp(argv[3], "foreign");
+	tlb_gap = argc > 3 && !strcmp(argv[3], "tlbgap");
 	disk = calloc(1, disk_len);
 	if (!disk || find_uio(argv[1], dev, sizeof(dev), &map_len)) {
 		fprintf(stderr, "zc_test_handler: no uio device for %s\n", argv[1]);
