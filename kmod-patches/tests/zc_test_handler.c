@@ -383,7 +383,7 @@ static void stall_read(struct tcmu_cmd_entry *ent)
 	stall_first_read = 0;
 }
 
-#define GAP_DELAY_MS 8000	/* the munmap's wait before its TLB flush */
+#define GAP_DELAY_MS 10000	/* the munmap's wait before its TLB flush */
 #define GAP_LBA 2048		/* the READ at 1 MiB */
 
 static volatile uint64_t *gap_page;

@@ -5,15 +5,16 @@
 # A 256 KiB O_DIRECT READ at 1 MiB is mapped into a no-GUP slot (the
 # initiator's own pages, no page reference). The handler stores into it from
 # CPU 1 in a loop and munmap()s the device from CPU 0 with patch 16's delay
-# armed: 8 s between unlinking the vma and the munmap's last TLB flush. The
-# READ times out (cmd_time_out=1) meanwhile and the kernel zaps the slot,
+# armed: 10 s between unlinking the vma and the munmap's last TLB flush. The
+# READ times out (cmd_time_out=3, long enough for a debug kernel's handler to
+# be inside its munmap by then) meanwhile and the kernel zaps the slot,
 # finding no vma. Once the READ has returned, the initiator's buffer must
 # never change. Three rounds:
 #   core    6.1 as it is: tlb_end_vma() flushes a VM_MIXEDMAP vma's range
 #           before the unlink (b67fbebd4cf9), so the writer loses the page at
 #           the munmap's start, even with patch 11's wait skipped (patch 17);
 #   wait    the flush at the vma's end skipped too (patch 16: the kernel before
-#           that fix): the writer keeps its translation for the 8 s, and
+#           that fix): the writer keeps its translation for the 10 s, and
 #           patch 11 holds the READ until the munmap's flush;
 #   nowait  the same without patch 11's wait: the buffer changes after the
 #           READ returned. The check can fail.
@@ -35,7 +36,8 @@ mountpoint -q /sys/kernel/debug || must "debugfs mounted" mount -t debugfs none 
 
 size=$((16 * 1024 * 1024))
 watch=3	# seconds the initiator watches its buffer after the READ returned
-gap_s=8	# zc_test_handler's GAP_DELAY_MS
+gap_s=10	# zc_test_handler's GAP_DELAY_MS
+timeout_s=3
 
 skips_logged() { dmesg | grep -c 'fault injection: wait for pending TLB flushes skipped' || true; }
 
@@ -51,7 +53,7 @@ gap_round() {
     die "$VMTEST_NAME" "no zc_fault_skip_tlb_wait: kernel without patch 17"
   zc_set "$bs" zc_enable 1
   zc_set "$bs" zc_special_enable 1
-  echo 1 > "$bs/attrib/cmd_time_out"
+  echo "$timeout_s" > "$bs/attrib/cmd_time_out"
   zc_set "$bs" zc_fault_skip_tlb_wait "$skip"
   echo $((1 - vma_flush)) > "$skip_vma_knob"
   zc_test_handler_start "zc_gap_$name" "$size" tlbgap
@@ -68,6 +70,9 @@ gap_round() {
   check "$name: the handler got the READ at 1 MiB in a no-GUP slot and unmapped" [ -s "$WORK/$name.gap" ]
   check "$name: its munmap waited $gap_s s before the last TLB flush (patch 16)" gap_at_least "$name" munmap "$gap_s"
   check "$name: the READ timed out and its slot was parked" [ "$(zc_stat "$bs" parked)" = $((parked0 + 1)) ]
+  # Had the READ timed out first, the slot's zap would have found the vma
+  # and the writer's next store would have faulted in the sink page.
+  check "$name: the munmap began before the READ timed out (no sink fault)" [ "$(zc_stat "$bs" sink_faults)" = 0 ]
   check "$name: the knobs are spent" [ "$(cat "$bs/attrib/zc_fault_skip_tlb_wait") $(cat "$skip_vma_knob")" = "0 N" ]
   echo 0 > "$skip_vma_knob"
   remove_loop_lun "$bs"
