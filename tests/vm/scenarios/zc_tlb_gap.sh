@@ -47,7 +47,7 @@ skips_logged() { dmesg | grep -c 'fault injection: wait for pending TLB flushes 
 # $WORK/NAME.out, its exit status (1: the buffer changed after the READ) in
 # gap_rc, the handler's "GAP ..." line in $WORK/NAME.gap.
 gap_round() {
-  local name=$1 vma_flush=$2 skip=$3 bs dev parked0
+  local name=$1 vma_flush=$2 skip=$3 bs dev parked0 ipid
   bs=$(zc_backstore "zc_gap_$name" "zctest/ram" "$size" zc_window_mb=32 zc_nogup_slots=8 nl_reply_supported=-1)
   [ -e "$bs/attrib/zc_fault_skip_tlb_wait" ] ||
     die "$VMTEST_NAME" "no zc_fault_skip_tlb_wait: kernel without patch 17"
@@ -61,9 +61,15 @@ gap_round() {
   log "$name: tcm_loop LUN served by zc_test_handler: $dev"
   parked0=$(zc_stat "$bs" parked)
   gap_rc=0
-  python3 "$tests/zc_tlb_gap.py" "$dev" $((1 << 20)) "$watch" > "$WORK/$name.out" 2>&1 || gap_rc=$?
-  sed "s/^/$name initiator| /" "$WORK/$name.out"
+  # Nothing else runs until the handler is gone: a process switch on CPU 1
+  # would flush the writer's translation before the munmap does.
+  python3 "$tests/zc_tlb_gap.py" "$dev" $((1 << 20)) "$watch" "$WORK/$name.released" \
+    > "$WORK/$name.out" 2>&1 &
+  ipid=$!
   wait "$zch" || true # it exits once its munmap returned
+  touch "$WORK/$name.released"
+  wait "$ipid" || gap_rc=$?
+  sed "s/^/$name initiator| /" "$WORK/$name.out"
   sed "s/^/$name handler| /" "$WORK/zch.out"
   grep '^GAP ' "$WORK/zch.out" > "$WORK/$name.gap" || true
   zc_log_stats "$bs"
