@@ -45,7 +45,8 @@ skips_logged() { dmesg | grep -c 'fault injection: wait for pending TLB flushes 
 # READ in the gap; VMA_FLUSH=0 arms munmap_flush_delay_skip_vma_flush,
 # SKIP_WAIT is zc_fault_skip_tlb_wait. The initiator's output in
 # $WORK/NAME.out, its exit status (1: the buffer changed after the READ) in
-# gap_rc, the handler's "GAP ..." line in $WORK/NAME.gap.
+# gap_rc, the handler's "GAP ..." line in $WORK/NAME.gap, what gap_checks
+# checks in gap_parked, gap_sink and gap_knobs.
 gap_round() {
   local name=$1 vma_flush=$2 skip=$3 bs dev parked0 ipid
   bs=$(zc_backstore "zc_gap_$name" "zctest/ram" "$size" zc_window_mb=32 zc_nogup_slots=8 nl_reply_supported=-1)
@@ -55,6 +56,7 @@ gap_round() {
   zc_set "$bs" zc_special_enable 1
   echo "$timeout_s" > "$bs/attrib/cmd_time_out"
   zc_set "$bs" zc_fault_skip_tlb_wait "$skip"
+  skips_armed=$((skips_armed + skip))
   echo $((1 - vma_flush)) > "$skip_vma_knob"
   zc_test_handler_start "zc_gap_$name" "$size" tlbgap
   dev=$(loop_lun "$bs")
@@ -69,21 +71,48 @@ gap_round() {
   wait "$zch" || true # it exits once its munmap returned
   touch "$WORK/$name.released"
   wait "$ipid" || gap_rc=$?
+  rm "$WORK/$name.released"
   sed "s/^/$name initiator| /" "$WORK/$name.out"
   sed "s/^/$name handler| /" "$WORK/zch.out"
   grep '^GAP ' "$WORK/zch.out" > "$WORK/$name.gap" || true
   zc_log_stats "$bs"
-  check "$name: the handler got the READ at 1 MiB in a no-GUP slot and unmapped" [ -s "$WORK/$name.gap" ]
-  check "$name: its munmap waited $gap_s s before the last TLB flush (patch 16)" gap_at_least "$name" munmap "$gap_s"
-  check "$name: the READ timed out and its slot was parked" [ "$(zc_stat "$bs" parked)" = $((parked0 + 1)) ]
-  # Had the READ timed out first, the slot's zap would have found the vma
-  # and the writer's next store would have faulted in the sink page.
-  check "$name: the munmap began before the READ timed out (no sink fault)" [ "$(zc_stat "$bs" sink_faults)" = 0 ]
-  check "$name: the knobs are spent" [ "$(cat "$bs/attrib/zc_fault_skip_tlb_wait") $(cat "$skip_vma_knob")" = "0 N" ]
+  gap_parked=$(($(zc_stat "$bs" parked) - parked0))
+  gap_sink=$(zc_stat "$bs" sink_faults)
+  gap_knobs="$(cat "$bs/attrib/zc_fault_skip_tlb_wait") $(cat "$skip_vma_knob")"
   echo 0 > "$skip_vma_knob"
   remove_loop_lun "$bs"
   remove_backstore "$bs"
 }
+
+# gap_checks NAME: what every round must show
+gap_checks() {
+  check "$1: the handler got the READ at 1 MiB in a no-GUP slot and unmapped" [ -s "$WORK/$1.gap" ]
+  check "$1: its munmap waited $gap_s s before the last TLB flush (patch 16)" gap_at_least "$1" munmap "$gap_s"
+  check "$1: the READ timed out and its slot was parked" [ "$gap_parked" = 1 ]
+  # Had the READ timed out first, the slot's zap would have found the vma
+  # and the writer's next store would have faulted in the sink page.
+  check "$1: the munmap began before the READ timed out (no sink fault)" [ "$gap_sink" = 0 ]
+  check "$1: the knobs are spent" [ "$gap_knobs" = "0 N" ]
+}
+
+# gap_open_round NAME SKIP_WAIT: gap_round without the core's vma-end flush,
+# tried again (3 tries in all) while the writer lost its translation before
+# the munmap's last flush: then the gap never opened and the round shows
+# nothing either way. A TLB entry can go on its own (an eviction; under TCG
+# the kernel work of an interrupt on CPU 1 can push it out).
+gap_open_round() {
+  local try
+  for try in 1 2 3; do
+    gap_round "$1" 0 "$2"
+    ! gap_opened_late "$1" || return 0
+    log "$1: try $try: the writer lost its translation $(gap_value "$1" died) s into the munmap, before its last flush"
+  done
+}
+
+gap_opened_late() { gap_at_least "$1" died $((gap_s - 1)); }
+
+# gap_value NAME KEY: KEY's value in the handler's GAP line
+gap_value() { tr ' ' '\n' < "$WORK/$1.gap" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 
 # gap_at_least NAME KEY S: the handler's GAP line has KEY=value >= S
 gap_at_least() {
@@ -95,26 +124,29 @@ elapsed_at_least() {
   awk -F= -v s="$2" '$1 == "elapsed" { ok = $2 >= s } END { exit !ok }' "$WORK/$1.out"
 }
 
+skips_armed=0
+
 gap_round core 1 1
+gap_checks core
 check "core: the writer lost the page at the munmap's start (< 1 s), before the unlink" \
   eval '! gap_at_least core died 1'
 check "core: the READ completed inside the gap (< $((gap_s - watch)) s), patch 11's wait skipped" \
   eval '! elapsed_at_least core $((gap_s - watch))'
 check "core: the initiator's buffer never changed once the READ had returned" [ "$gap_rc" = 0 ]
 
-gap_round wait 0 0
-check "wait: the writer kept the page until the munmap's last flush (>= $((gap_s - 1)) s)" \
-  gap_at_least wait died $((gap_s - 1))
+gap_open_round wait 0
+gap_checks wait
+check "wait: the writer kept the page until the munmap's last flush (>= $((gap_s - 1)) s)" gap_opened_late wait
 check "wait: the READ completed only after that flush (>= $((gap_s - 1)) s)" elapsed_at_least wait $((gap_s - 1))
 check "wait: the initiator's buffer never changed once the READ had returned" [ "$gap_rc" = 0 ]
 
-gap_round nowait 0 1
-check "nowait: the writer kept the page until the munmap's last flush (>= $((gap_s - 1)) s)" \
-  gap_at_least nowait died $((gap_s - 1))
+gap_open_round nowait 1
+gap_checks nowait
+check "nowait: the writer kept the page until the munmap's last flush (>= $((gap_s - 1)) s)" gap_opened_late nowait
 check "nowait: the READ completed inside the gap (< $((gap_s - watch)) s)" \
   eval '! elapsed_at_least nowait $((gap_s - watch))'
 check "nowait: the handler's stores reach the initiator's buffer after the READ returned (the check can fail)" \
   [ "$gap_rc" = 1 ]
-check "patch 11's wait was skipped exactly twice (core, nowait)" [ "$(skips_logged)" = 2 ]
+check "patch 11's wait was skipped once per round that armed the skip" [ "$(skips_logged)" = "$skips_armed" ]
 
 check "dmesg: no oops, WARNING, KASAN, lockdep or bad-page report" zc_dmesg_clean
