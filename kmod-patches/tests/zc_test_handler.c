@@ -29,16 +29,15 @@
  * ERROR). Faulting the last page first matters: a page whose stale PTE is
  * present never faults, so only a later page can make the kernel look.
  *
- * With "tlbgap" (D3): a thread on CPU 1 stores into the first page of the
- * zero-copy READ at 1 MiB (other READs, such as the partition scan's, are
- * served) in a loop while the main thread, on CPU 0, munmap()s
- * the whole device with /sys/kernel/debug/munmap_flush_delay_ms armed
- * (patch 16). The munmap clears the PTEs and unlinks the vma, then waits
- * before its last TLB flush; unless the flush at the end of the vma came
- * first, CPU 1 keeps its translation and goes on storing.
- * The command times out meanwhile, and the kernel must not complete it
- * (give the initiator its page back) before the stores end with SIGSEGV.
- * The handler prints "GAP ..." (tlb_gap_read()) and exits.
+ * With "tlbgap" (D3): a thread on CPU 1 stores in a loop into the first
+ * page of the zero-copy READ at 1 MiB (other READs, such as the partition
+ * scan's, are served), while the main thread, on CPU 0, munmap()s the whole
+ * device with /sys/kernel/debug/munmap_flush_delay_ms armed (patch 16): the
+ * munmap clears the PTEs, unlinks the vma and waits before its last TLB
+ * flush. The command times out meanwhile; the kernel must not complete it
+ * (give the initiator its page back) while CPU 1 may still store through a
+ * translation it kept. The handler prints "GAP ..." (tlb_gap_read()) and
+ * exits.
  *
  * ZC_TEST_NODE: open the device through PATH, a second node of the same
  * character device (mknod), and check that /dev/uioN cannot be opened
