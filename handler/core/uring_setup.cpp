@@ -1,6 +1,9 @@
 #include "uring_setup.h"
 
+#include <sys/uio.h>
+
 #include <cerrno>
+#include <cstring>
 
 namespace tcmu_switch {
 
@@ -35,6 +38,26 @@ std::string ring_flag_names(unsigned flags) {
     out += n.name;
   }
   return out.empty() ? "none" : out;
+}
+
+int probe_buffer_registration(void* base, size_t len) {
+  io_uring ring{};
+  int rc = io_uring_queue_init(1, &ring, 0);
+  if (rc < 0) return rc;
+  const iovec area{base, len};
+  rc = io_uring_register_buffers(&ring, &area, 1);
+  if (rc == 0) io_uring_unregister_buffers(&ring);
+  io_uring_queue_exit(&ring);
+  return rc;
+}
+
+std::string fixed_buffer_verdict(int probe_rc) {
+  if (probe_rc == 0)
+    return "fixed buffers: not used: the kernel registers the TCMU data area, but target_core_user frees idle "
+           "data-area pages under a registration (find_free_blocks), so READ_FIXED/WRITE_FIXED could move data "
+           "through pages the device no longer maps";
+  return std::string("fixed buffers: not used: the kernel refuses to register the TCMU data area (") +
+         std::strerror(-probe_rc) + ")";
 }
 
 }  // namespace tcmu_switch

@@ -36,4 +36,19 @@ int init_ring(RingInit init, unsigned sq_entries, unsigned cq_entries, io_uring&
 // "COOP_TASKRUN SUBMIT_ALL", or "none".
 std::string ring_flag_names(unsigned flags);
 
+// Whether the kernel lets io_uring register [base, base + len) as a fixed
+// buffer (READ_FIXED/WRITE_FIXED): registers it on a throwaway ring and lets
+// go. Returns 0 or -errno.
+int probe_buffer_registration(void* base, size_t len);
+
+// What the handler does about fixed buffers for the TCMU data area, given
+// the probe's answer on it: the log line that says so. It never uses them:
+// Linux 6.1's io_uring registers no file-backed memory but shmem and
+// hugetlbfs (io_uring/rsrc.c, io_sqe_buffer_register: -EOPNOTSUPP for the UIO
+// map), and a kernel that does pin it would still go wrong, because
+// target_core_user frees a device's idle data-area pages when its global
+// page limit is reached (find_free_blocks) and maps new ones at the next
+// fault, while the registration would keep reading and writing the old ones.
+std::string fixed_buffer_verdict(int probe_rc);
+
 }  // namespace tcmu_switch

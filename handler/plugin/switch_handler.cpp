@@ -15,6 +15,7 @@
 #include <scsi/scsi.h>  // WRITE_10, WRITE_12 (scsi_defs.h has only WRITE_16)
 #include <stdint.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "tcmu_api.h"
 
@@ -44,6 +45,7 @@
 #include "ring_residual.h"
 #include "scsi_commands.h"
 #include "sync_call.h"
+#include "uring_setup.h"
 #include "verify.h"
 #include "switch_device.h"
 #include "zero_copy.h"
@@ -291,6 +293,14 @@ uint32_t lun_queue_depth(tcmu_device* dev) {
   return kLioDefaultDepth;
 }
 
+// The probe takes the map's first page, the mailbox, which is always there:
+// a data-area page exists only while a command holds it, and the kernel's
+// answer is for the whole mapping.
+void report_fixed_buffers(tcmu_switch::Reporter& reporter, const UioMap& map) {
+  const int rc = tcmu_switch::probe_buffer_registration(map.base, static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+  reporter.report(LogLevel::kInfo, tcmu_switch::fixed_buffer_verdict(rc));
+}
+
 int switch_open(tcmu_device* dev, bool reopen) noexcept {
   try {
     const UioMap map = uio_map_of(dev);
@@ -323,6 +333,7 @@ int switch_open(tcmu_device* dev, bool reopen) noexcept {
     state->control = tcmu_switch::control::export_device(tcmu_dev_get_uio_name(dev), *state->device, state->reporter,
                                                          &state->zero_copy);
     state->reporter.report(LogLevel::kInfo, state->zero_copy.describe());
+    report_fixed_buffers(state->reporter, map);
     advertise_unmap(dev, config.value(), block_size);
     learn_lun_facts(dev, *state, block_size);
     // Durability then comes from SYNCHRONIZE CACHE, which reaches every path.

@@ -6,6 +6,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -315,6 +316,28 @@ TEST(RingSetUpTest, AnErrorOtherThanAnUnknownFlagIsReturnedAtOnce) {
   EXPECT_EQ(init_ring(init_out_of_memory, 8, 16, ring, &taken), -ENOMEM);
   EXPECT_EQ(g_init_calls, 1);
   EXPECT_EQ(taken, ~0u);
+}
+
+// The probe asks the running kernel: memory it pins, it registers; a page it
+// cannot pin for writing (PROT_NONE) is refused, and the refusal is what it
+// returns.
+TEST(FixedBufferProbeTest, RegistersAnonymousMemoryAndReportsARefusal) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* area = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(area, MAP_FAILED);
+  EXPECT_EQ(probe_buffer_registration(area, page), 0);
+  auto* guard = static_cast<char*>(area) + page;
+  ASSERT_EQ(mprotect(guard, page, PROT_NONE), 0);
+  EXPECT_EQ(probe_buffer_registration(guard, page), -EFAULT);
+  munmap(area, 2 * page);
+}
+
+TEST(FixedBufferProbeTest, TheVerdictNeverTurnsFixedBuffersOnAndSaysWhy) {
+  EXPECT_EQ(fixed_buffer_verdict(-EOPNOTSUPP),
+            "fixed buffers: not used: the kernel refuses to register the TCMU data area (Operation not supported)");
+  const std::string pinned = fixed_buffer_verdict(0);
+  EXPECT_EQ(pinned.rfind("fixed buffers: not used: the kernel registers the TCMU data area", 0), 0u) << pinned;
+  EXPECT_NE(pinned.find("find_free_blocks"), std::string::npos) << pinned;
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, IoEngineTest, ::testing::Values(EngineKind::kIoUring, EngineKind::kSync),

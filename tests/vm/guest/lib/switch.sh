@@ -57,10 +57,16 @@ placement_check() {
 
 # expect_opened NR_PATHS: the handler's log shows a switch LUN opened with
 # NR_PATHS paths, every one on O_DIRECT, on the engine the config asked for
-# (engine = auto must choose io_uring on the guest's 6.1 kernel).
+# (engine = auto must choose io_uring on the guest's 6.1 kernel), and that
+# the kernel would not take the data area as an io_uring fixed buffer.
 expect_opened() {
   local engine=${VMTEST_SWITCH_ENGINE:-io_uring}
   [ "$engine" != auto ] || engine=io_uring
   check "handler opened $1 paths on O_DIRECT with the $engine engine" \
     grep -qE "opened: [a-z]+, $1 paths \($1 with O_DIRECT\), .*, $engine engine" "$RUNNER_LOG"
+  # Linux 6.1's io_uring pins no file-backed memory but shmem and hugetlbfs
+  # (uring_setup.h): a kernel that takes the UIO map must be looked at again.
+  check "the kernel refuses the TCMU data area as an io_uring fixed buffer, and the handler says so" \
+    grep -qF "fixed buffers: not used: the kernel refuses to register the TCMU data area (Operation not supported)" \
+    "$RUNNER_LOG"
 }
