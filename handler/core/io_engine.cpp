@@ -112,4 +112,10 @@ uint64_t IoEngine::idle_wakeups() const {
 
 void IoEngine::submit(uint32_t worker_nr, IoRequest* list) noexcept { workers_[worker_nr]->submit(list); }
 
+uint32_t IoEngine::lane_of_calling_thread() const noexcept {
+  static std::atomic<uint32_t> next_ticket{0};
+  thread_local const uint32_t ticket = next_ticket.fetch_add(1, std::memory_order_relaxed);
+  return ticket % nr_workers();
+}
+
 }  // namespace tcmu_switch

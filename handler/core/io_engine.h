@@ -62,6 +62,13 @@ class IoEngine {
   // returns, on the calling thread.
   void submit(uint32_t worker_nr, IoRequest* list) noexcept;
 
+  // The lane for commands that the calling thread starts: the same one every
+  // time, and the process's threads dealt round the lanes in the order they
+  // first ask. A thread's commands stay on one ring, whose completions the
+  // kernel runs as task work on the thread that issued them: spread over
+  // two rings, one submitting thread served both and woke both workers.
+  uint32_t lane_of_calling_thread() const noexcept;
+
  private:
   explicit IoEngine(EngineKind kind);
 

@@ -476,9 +476,7 @@ uint32_t SwitchDevice::next_usable_path(uint32_t after) const noexcept {
   return kNoPath;
 }
 
-uint32_t SwitchDevice::pick_worker() noexcept {
-  return next_worker_.fetch_add(1, std::memory_order_relaxed) % engine_->nr_workers();
-}
+uint32_t SwitchDevice::pick_worker() noexcept { return engine_->lane_of_calling_thread(); }
 
 void SwitchDevice::dispatch(uint32_t worker, IoRequest* list) noexcept {
   IoRequest* send = nullptr;

@@ -228,7 +228,6 @@ class SwitchDevice final : private IoCompletion {
   RangeLock ranges_;
   std::shared_ptr<IoEngine> engine_;  // the process's, shared with its other LUNs
   IoTarget target_;                   // this device on the engine: its pieces point here
-  std::atomic<uint32_t> next_worker_{0};
   std::atomic<uint64_t> busy_{0};
   std::atomic<uint64_t> buffer_faults_{0};
   std::atomic<uint64_t> page_cache_pieces_{0};

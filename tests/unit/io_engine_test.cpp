@@ -253,6 +253,22 @@ TEST_F(IoEngineChoiceTest, AutoWithIoUringSaysSo) {
   EXPECT_TRUE(reporter_.saw("engine = auto: io_uring"));
 }
 
+// A thread keeps its lane (its commands' completions then come back as task
+// work on one ring), and threads that ask one after another are dealt
+// different lanes.
+TEST_F(IoEngineChoiceTest, AThreadKeepsOneLaneAndThreadsAreDealtRoundTheLanes) {
+  auto engine = IoEngine::create(EngineKind::kIoUring, 2, reporter_);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  const IoEngine& e = *engine.value();
+  const uint32_t mine = e.lane_of_calling_thread();
+  EXPECT_LT(mine, 2u);
+  EXPECT_EQ(e.lane_of_calling_thread(), mine);
+  uint32_t first = 0, second = 0;
+  std::thread([&] { first = e.lane_of_calling_thread(); }).join();
+  std::thread([&] { second = e.lane_of_calling_thread(); }).join();
+  EXPECT_NE(first, second);
+}
+
 TEST_F(IoEngineChoiceTest, TheRingSetUpFlagsAreLoggedOncePerEngine) {
   auto engine = IoEngine::create(EngineKind::kIoUring, 3, reporter_);
   ASSERT_TRUE(engine.ok()) << engine.status().message();

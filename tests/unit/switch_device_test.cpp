@@ -556,7 +556,9 @@ TEST_P(SwitchDeviceTest, OpenRefusesAPathTooSmallForTheLun) {
 // ---- ordering and deadlines (issue #20) ------------------------------------------
 
 // Back-to-back writes of one block, each with its own data, on an engine with
-// several lanes: whatever the lanes do, the last one sent is what stays.
+// several lanes: whatever the lanes do, the last one sent is what stays. A
+// thread's commands keep to one lane, so each write is sent from a thread of
+// its own (one after another), and they go down different lanes.
 TEST_P(SwitchDeviceTest, OverlappingWritesLandInArrivalOrder) {
   DeviceConfig c = make_config(Mode::kPlacement, 3);
   c.nr_workers = 4;
@@ -574,7 +576,9 @@ TEST_P(SwitchDeviceTest, OverlappingWritesLandInArrivalOrder) {
     bufs.push_back(std::make_unique<AlignedBuffer>(4096));
     std::memset(bufs.back()->data, i, 4096);
     iovs[i] = {bufs.back()->data, 4096};
-    ASSERT_EQ(device_->write(bufs.back().get(), &iovs[i], 1, block, 4096, false), IoStatus::kOk);
+    IoStatus sent = IoStatus::kHardwareError;
+    std::thread([&] { sent = device_->write(bufs.back().get(), &iovs[i], 1, block, 4096, false); }).join();
+    ASSERT_EQ(sent, IoStatus::kOk);
   }
   EXPECT_EQ(sink_.wait(&big), IoStatus::kOk);
   for (auto& b : bufs) EXPECT_EQ(sink_.wait(b.get()), IoStatus::kOk);
