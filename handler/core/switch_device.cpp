@@ -227,7 +227,7 @@ IoStatus SwitchDevice::flush(void* user) noexcept {
                      .group = &cmd->lane_group, .next = req->next};
   }
   cmd->pending.store(static_cast<uint32_t>(paths_.size()) + 1, std::memory_order_relaxed);
-  dispatch(pick_worker(), list);
+  dispatch(list);
   put_command(cmd);  // drop the submission guard
   return IoStatus::kOk;
 }
@@ -412,7 +412,7 @@ IoStatus SwitchDevice::send_window(Command* cmd) noexcept {
   cmd->next_offset += window;
   cmd->remaining -= window;
   cmd->pending.store(static_cast<uint32_t>(ios) + 1, std::memory_order_relaxed);
-  dispatch(pick_worker(), list);
+  dispatch(list);
   return IoStatus::kOk;
 }
 
@@ -476,9 +476,8 @@ uint32_t SwitchDevice::next_usable_path(uint32_t after) const noexcept {
   return kNoPath;
 }
 
-uint32_t SwitchDevice::pick_worker() noexcept { return engine_->lane_of_calling_thread(); }
-
-void SwitchDevice::dispatch(uint32_t worker, IoRequest* list) noexcept {
+void SwitchDevice::dispatch(IoRequest* list) noexcept {
+  const uint32_t worker = engine_->lane_of_calling_thread();
   IoRequest* send = nullptr;
   while (list != nullptr) {
     IoRequest* next = list->next;

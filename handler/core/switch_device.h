@@ -199,8 +199,7 @@ class SwitchDevice final : private IoCompletion {
   void release_pieces(IoRequest* list) noexcept;
   uint32_t route(const RegionTable& table, uint64_t region_nr) const noexcept;
   uint32_t next_usable_path(uint32_t after) const noexcept;
-  uint32_t pick_worker() noexcept;
-  void dispatch(uint32_t worker, IoRequest* list) noexcept;
+  void dispatch(IoRequest* list) noexcept;  // down the calling thread's lane
   void resubmit(IoRequest* req) noexcept;
   void finish_piece(IoRequest* req, IoStatus status) noexcept;
   void put_command(Command* cmd) noexcept;
